@@ -156,16 +156,20 @@ function record<T extends object>(
   };
 }
 
+// RFC 4951 §5.1. Bit positions follow the one open implementation found (OpenRPD); the RFC text
+// was not available here (see docs/protocol.md, "RFC 4951 uncertainties").
+const FAILOVER_C = 0x0001;
+const FAILOVER_D = 0x0002;
 const failoverCapability: FormatCodec<FailoverCapabilityValue> = {
   size: 6,
   variable: false,
   decode(b) {
     const flags = b.readUInt16BE(0);
-    return { controlChannel: (flags & 0x2) !== 0, dataChannel: (flags & 0x1) !== 0, recoveryTimeMs: b.readUInt32BE(2) };
+    return { controlChannel: (flags & FAILOVER_C) !== 0, dataChannel: (flags & FAILOVER_D) !== 0, recoveryTimeMs: b.readUInt32BE(2) };
   },
   encode(v) {
     const b = Buffer.alloc(6);
-    b.writeUInt16BE((v.controlChannel ? 0x2 : 0) | (v.dataChannel ? 0x1 : 0), 0);
+    b.writeUInt16BE((v.controlChannel ? FAILOVER_C : 0) | (v.dataChannel ? FAILOVER_D : 0), 0);
     b.writeUInt32BE(u32Checked(v.recoveryTimeMs, 'recoveryTimeMs'), 2);
     return b;
   },
@@ -337,16 +341,17 @@ export const FORMATS: { [K in FormatName]: FormatCodec<FormatValues[K]> } = {
     },
   },
   failoverCapability,
+  // RFC 4951 §5.2–5.4: two reserved octets, then two 32-bit fields (wide enough for L2TPv3 IDs).
   tunnelRecovery: record<TunnelRecoveryValue>(2, [
-    ['recoverTunnelId', 2],
-    ['recoverRemoteTunnelId', 2],
+    ['recoverTunnelId', 4],
+    ['recoverRemoteTunnelId', 4],
   ]),
   suggestedControlSequence: record<SuggestedControlSequenceValue>(2, [
-    ['suggestedNs', 2],
-    ['suggestedNr', 2],
+    ['suggestedNs', 4],
+    ['suggestedNr', 4],
   ]),
   failoverSessionState: record<FailoverSessionStateValue>(2, [
-    ['sessionId', 2],
-    ['remoteSessionId', 2],
+    ['sessionId', 4],
+    ['remoteSessionId', 4],
   ]),
 };

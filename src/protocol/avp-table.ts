@@ -130,13 +130,13 @@ export const Avp = {
   }),
   TxConnectSpeedV3: avp(74, 'TxConnectSpeedV3', 'Tx Connect Speed', 'u64', { m: false, h: true, versions: V3, rfc: '3931 §5.4.4' }),
   RxConnectSpeedV3: avp(75, 'RxConnectSpeedV3', 'Rx Connect Speed', 'u64', { m: false, h: true, versions: V3, rfc: '3931 §5.4.4' }),
-  FailoverCapability: avp(76, 'FailoverCapability', 'Failover Capability', 'failoverCapability', { m: false, h: false, versions: BOTH, rfc: '4951 §5.1' }),
+  FailoverCapability: avp(76, 'FailoverCapability', 'Failover Capability', 'failoverCapability', { m: false, h: true, versions: BOTH, rfc: '4951 §5.1' }),
   TunnelRecovery: avp(77, 'TunnelRecovery', 'Tunnel Recovery', 'tunnelRecovery', { m: true, h: false, versions: BOTH, rfc: '4951 §5.2' }),
   SuggestedControlSequence: avp(78, 'SuggestedControlSequence', 'Suggested Control Sequence', 'suggestedControlSequence', {
-    m: true, h: false, versions: BOTH, rfc: '4951 §5.3',
+    m: false, h: true, versions: BOTH, rfc: '4951 §5.3',
   }),
   FailoverSessionState: avp(79, 'FailoverSessionState', 'Failover Session State', 'failoverSessionState', {
-    m: true, h: false, versions: BOTH, rfc: '4951 §5.4',
+    m: false, h: true, versions: BOTH, rfc: '4951 §5.4',
   }),
 } as const satisfies Record<string, AvpSpec>;
 

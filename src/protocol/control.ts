@@ -5,6 +5,7 @@
 import { Avp, AVP_BY_TYPE, type AvpKey } from './avp-table.js';
 import { decodeAvp, encodeAvp, type AvpDecodeContext, type AvpEncodeContext, type AvpInstance, type ValueOf } from './avp-codec.js';
 import { EncodeError, MalformedMessageError } from './errors.js';
+import { deriveV3HidingKey } from './hidden.js';
 import { peekHeader, writeV2ControlHeader, writeV3ControlHeader, type HeaderInfo, type Transport } from './header.js';
 import { MESSAGE_BY_TYPE, messageName, messageRules } from './messages.js';
 
@@ -92,7 +93,7 @@ export function decodeControlBody(buf: Buffer, h: HeaderInfo, opts: ControlDecod
   };
   let off = h.headerLength;
   if (off === end) return out; // ZLB: RFC 2661 §5.8
-  const ctx: AvpDecodeContext = { buf, secret: opts.secret, keepHidden: opts.keepHidden ?? false, randomVector: undefined };
+  const ctx: AvpDecodeContext = { buf, secret: hidingKey(h.version, opts.secret), keepHidden: opts.keepHidden ?? false, randomVector: undefined };
 
   // RFC 2661 §4.4.1: the Message Type AVP MUST be the first AVP, unhidden, value 2 octets.
   const [first, firstLen] = decodeAvp(ctx, off, end, 0);
@@ -152,7 +153,7 @@ export function decodeControl(buf: Uint8Array, opts: ControlDecodeOptions = {}):
 export function encodeControl(m: ControlMessage, opts: ControlEncodeOptions = {}): Buffer {
   const transport = opts.transport ?? 'udp';
   if (m.version === 2 && transport === 'ip') throw new EncodeError('L2TPv2 has no IP encapsulation', 'transport', -1);
-  const ctx: AvpEncodeContext = { secret: opts.secret, randomVector: undefined, hiddenPadding: opts.hiddenPadding };
+  const ctx: AvpEncodeContext = { secret: hidingKey(m.version, opts.secret), randomVector: undefined, hiddenPadding: opts.hiddenPadding };
   const parts: Buffer[] = [];
   let bodyLength = 0;
   if (m.messageType !== undefined) {
@@ -193,6 +194,18 @@ export function encodeControl(m: ControlMessage, opts: ControlEncodeOptions = {}
     o += p.length;
   }
   return out;
+}
+
+/**
+ * RFC 3931 §5.3: L2TPv3 hides with a key derived from the shared secret, HMAC-MD5(secret, 0x01);
+ * L2TPv2 (RFC 2661 §4.3) uses the secret itself. The derivation is cached per secret buffer.
+ */
+const v3HidingKeys = new WeakMap<Uint8Array, Buffer>();
+function hidingKey(version: 2 | 3, secret: Uint8Array | undefined): Uint8Array | undefined {
+  if (version === 2 || secret === undefined) return secret;
+  let k = v3HidingKeys.get(secret);
+  if (!k) v3HidingKeys.set(secret, (k = deriveV3HidingKey(secret)));
+  return k;
 }
 
 function checkRange(v: number, max: number, field: string): void {

@@ -15,6 +15,8 @@ export * from './header.js';
 export * from './control.js';
 export * from './data.js';
 export * from './result-codes.js';
+export * from './hidden.js';
+export * from './auth.js';
 
 export type DecodedPacket =
   | ({ kind: 'control'; header: HeaderInfo } & DecodedControl)

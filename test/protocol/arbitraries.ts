@@ -74,11 +74,11 @@ function formatArb(spec: AvpSpec, version: 2 | 3): fc.Arbitrary<AvpValue> {
     case 'failoverCapability':
       return fc.record({ controlChannel: fc.boolean(), dataChannel: fc.boolean(), recoveryTimeMs: u32 });
     case 'tunnelRecovery':
-      return fc.record({ recoverTunnelId: u16, recoverRemoteTunnelId: u16 });
+      return fc.record({ recoverTunnelId: u32, recoverRemoteTunnelId: u32 });
     case 'suggestedControlSequence':
-      return fc.record({ suggestedNs: u16, suggestedNr: u16 });
+      return fc.record({ suggestedNs: u32, suggestedNr: u32 });
     case 'failoverSessionState':
-      return fc.record({ sessionId: u16, remoteSessionId: u16 });
+      return fc.record({ sessionId: u32, remoteSessionId: u32 });
   }
 }
 
