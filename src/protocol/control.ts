@@ -6,6 +6,7 @@ import { Avp, AVP_BY_TYPE, type AvpKey } from './avp-table.js';
 import { decodeAvp, encodeAvp, type AvpDecodeContext, type AvpEncodeContext, type AvpInstance, type ValueOf } from './avp-codec.js';
 import { EncodeError, MalformedMessageError } from './errors.js';
 import { deriveV3HidingKey } from './hidden.js';
+import { V3_DIGEST_OCTETS, V3_DIGEST_TYPE, verifyV3MessageDigest, withV3MessageDigest, type V3DigestAlgorithm, type V3DigestNonces } from './auth.js';
 import { peekHeader, writeV2ControlHeader, writeV3ControlHeader, type HeaderInfo, type Transport } from './header.js';
 import { MESSAGE_BY_TYPE, messageName, messageRules } from './messages.js';
 
@@ -63,6 +64,16 @@ export interface ControlEncodeOptions {
   transport?: Transport;
   secret?: Uint8Array | undefined;
   hiddenPadding?: AvpEncodeContext['hiddenPadding'];
+  /** L2TPv3 control message authentication: sign with a Message Digest AVP (RFC 3931 §4.3, §5.4.1). */
+  digest?: V3Authentication | undefined;
+}
+
+/** What signing or checking an L2TPv3 control message needs (see auth.ts for deriving each part). */
+export interface V3Authentication {
+  algorithm: V3DigestAlgorithm;
+  /** `deriveV3AuthKey(secret)`, not the secret itself. */
+  key: Uint8Array;
+  nonces: V3DigestNonces;
 }
 
 const V2_HEADER = 12;
@@ -149,8 +160,44 @@ export function decodeControl(buf: Uint8Array, opts: ControlDecodeOptions = {}):
   return decodeControlBody(b, h, opts);
 }
 
-/** Encode a control message; `ns`/`nr` are written as given (the control channel owns them). */
+/**
+ * Encode a control message; `ns`/`nr` are written as given (the control channel owns them). With
+ * `digest`, the message is signed: RFC 3931 §5.4.1 puts the Message Digest AVP right after Message
+ * Type, so one is placed there (or the caller's is reused) and its digest computed over the result.
+ */
 export function encodeControl(m: ControlMessage, opts: ControlEncodeOptions = {}): Buffer {
+  if (!opts.digest) return encodeUnsigned(m, opts);
+  if (m.version !== 3 || m.messageType === undefined) throw new EncodeError('only L2TPv3 messages with a Message Type are signed', 'digest', -1);
+  const { algorithm } = opts.digest;
+  const placeholder: AvpInstance = {
+    vendorId: 0,
+    type: Avp.MessageDigest.type,
+    mandatory: true,
+    hidden: false,
+    value: { digestType: V3_DIGEST_TYPE[algorithm], digest: Buffer.alloc(V3_DIGEST_OCTETS[algorithm]) },
+  };
+  const first = m.avps[0];
+  const rest = first && first.vendorId === 0 && first.type === Avp.MessageDigest.type ? m.avps.slice(1) : m.avps;
+  const wire = encodeUnsigned({ ...m, avps: [placeholder, ...rest] }, opts);
+  const prefix = (opts.transport ?? 'udp') === 'ip' ? 4 : 0;
+  // Header (12) + Message Type AVP (8) + Message Digest AVP header (6) + Digest Type octet (1).
+  const digestOffset = V3_HEADER + MESSAGE_TYPE_AVP_LENGTH + 6 + 1;
+  const signed = withV3MessageDigest({ ...opts.digest, message: wire.subarray(prefix), digestOffset });
+  signed.copy(wire, prefix);
+  return wire;
+}
+
+/**
+ * Check the Message Digest of a received L2TPv3 message (RFC 3931 §5.4.1: before acting on it;
+ * on failure drop it). False when the message carries no digest or the digest does not match.
+ */
+export function verifyControlDigest(buf: Buffer, d: DecodedControl, auth: V3Authentication, transport: Transport = 'udp'): boolean {
+  if (d.digestOffset === undefined || d.message.version !== 3) return false;
+  const prefix = transport === 'ip' ? 4 : 0;
+  return verifyV3MessageDigest({ ...auth, message: buf.subarray(prefix, d.length), digestOffset: d.digestOffset - prefix + 1 });
+}
+
+function encodeUnsigned(m: ControlMessage, opts: ControlEncodeOptions): Buffer {
   const transport = opts.transport ?? 'udp';
   if (m.version === 2 && transport === 'ip') throw new EncodeError('L2TPv2 has no IP encapsulation', 'transport', -1);
   const ctx: AvpEncodeContext = { secret: hidingKey(m.version, opts.secret), randomVector: undefined, hiddenPadding: opts.hiddenPadding };
