@@ -54,7 +54,7 @@ export interface DecodedControl {
 
 export interface ControlDecodeOptions {
   transport?: Transport;
-  /** Tunnel shared secret, to unhide hidden AVPs. */
+  /** The configured tunnel secret, to unhide hidden AVPs (for L2TPv3 the hiding key is derived inside). */
   secret?: Uint8Array | undefined;
   /** Keep hidden AVPs undecoded when no secret is given (diagnostic tools) instead of failing. */
   keepHidden?: boolean;

@@ -1,0 +1,58 @@
+/**
+ * One session (call) of a tunnel: its plain data, its XState actor, and the actions the session
+ * machine names. The tunnel routes messages here already judged; this object only acts.
+ */
+import { createActor, type Actor } from 'xstate';
+import type { Refusal } from './tunnel-machine.js';
+import type { SessionActions, SessionContext, SessionMachine, SessionStateName } from './session-machine.js';
+import { buildCdn, buildSessionMessage, type SessionData } from './session-messages.js';
+import type { Tunnel } from './tunnel.js';
+
+export class Session implements SessionActions {
+  readonly actor: Actor<SessionMachine>;
+
+  constructor(
+    readonly tunnel: Tunnel,
+    readonly data: SessionData,
+    machine: SessionMachine,
+  ) {
+    this.actor = createActor(machine, {
+      input: { localTunnelId: data.localTunnelId, localSessionId: data.localSessionId, callType: data.callType },
+      clock: tunnel.env.clock,
+    });
+  }
+
+  start(): void {
+    this.actor.start();
+  }
+
+  get state(): SessionStateName {
+    return this.actor.getSnapshot().value as SessionStateName;
+  }
+
+  /** Why the session ended or is ending. */
+  get reason(): string | undefined {
+    return this.actor.getSnapshot().context.reason;
+  }
+
+  get localSessionId(): number {
+    return this.data.localSessionId;
+  }
+
+  send(kind: 'ICRQ' | 'ICRP' | 'ICCN' | 'OCRQ' | 'OCRP' | 'OCCN'): void {
+    this.tunnel.sendSessionMessage(this, kind, buildSessionMessage(kind, this.data, this.tunnel.options));
+  }
+
+  sendCdn(result: Refusal): void {
+    this.tunnel.sendSessionMessage(this, 'CDN', buildCdn(this.data, result));
+  }
+
+  sessionUp(): void {
+    this.data.establishedAt = this.tunnel.env.clock.now();
+    this.tunnel.sessionUp(this);
+  }
+
+  closed(_ctx: SessionContext): void {
+    this.tunnel.sessionClosed(this);
+  }
+}

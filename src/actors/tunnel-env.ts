@@ -1,0 +1,31 @@
+/**
+ * What a tunnel needs from the worker it lives in: time, the machines (built once per worker),
+ * the data plane, the socket, ID allocation and somewhere to report changes. Tests pass a fake.
+ */
+import type { Logger } from 'pino';
+import type { DataPlane } from '../dataplane/types.js';
+import type { Clock } from '../transport/clock.js';
+import type { Session } from './session.js';
+import type { SessionMachine } from './session-machine.js';
+import type { Tunnel } from './tunnel.js';
+import type { TunnelMachine } from './tunnel-machine.js';
+
+export interface TunnelEvents {
+  tunnelChanged(t: Tunnel): void;
+  tunnelClosed(t: Tunnel): void;
+  sessionChanged(s: Session): void;
+  sessionClosed(s: Session): void;
+}
+
+export interface TunnelEnv {
+  clock: Clock;
+  tunnelMachine: TunnelMachine;
+  sessionMachine: SessionMachine;
+  dataPlane: DataPlane;
+  log: Logger;
+  /** Send one encoded control packet to the tunnel's peer. */
+  transmit(t: Tunnel, packet: Buffer): void;
+  allocateSessionId(t: Tunnel): number | undefined;
+  releaseSessionId(t: Tunnel, id: number): void;
+  events: TunnelEvents;
+}

@@ -1,0 +1,466 @@
+/**
+ * One tunnel (control connection): the reliable control channel, the XState control connection
+ * machine, and its sessions. Packets come in decoded; messages go out through the channel, which
+ * calls back to encode them with the current Ns/Nr.
+ *
+ * Inbound path: header (already peeked by the shard) → body decode → (v3) digest check → control
+ * channel (ordering, acks) → `deliver` → a judged event for the tunnel or one of its sessions.
+ */
+import { createActor, type Actor } from 'xstate';
+import {
+  avp,
+  CdnResult,
+  decodeControlBody,
+  deriveV3AuthKey,
+  encodeControl,
+  GeneralError,
+  getAvp,
+  L2tpCodecError,
+  MalformedMessageError,
+  MESSAGE_BY_TYPE,
+  MessageTypes,
+  StopCcnResult,
+  v3DigestAlgorithmOf,
+  v3DigestNonces,
+  verifyControlDigest,
+  type AvpInstance,
+  type ControlMessage,
+  type DecodedControl,
+  type HeaderInfo,
+  type V3Authentication,
+} from '../protocol/index.js';
+import { ControlChannel } from '../transport/control-channel.js';
+import type { ControlChannelState } from '../transport/control-channel-config.js';
+import { buildScccn, buildSccrp, buildSccrq, buildStopCcn, judgeScccn, judgeSccrp, judgeSccrq, type TunnelData } from './handshake.js';
+import { retransmissionCycleMs, type TunnelOptions } from './options.js';
+import { Session } from './session.js';
+import { judgeSessionMessage, newCookie, type SessionData } from './session-messages.js';
+import type { CallType } from './session-machine.js';
+import type { TunnelEnv } from './tunnel-env.js';
+import type { Refusal, TunnelActions, TunnelContext, TunnelStateName } from './tunnel-machine.js';
+
+/** What the channel carries: our messages out, judged inbound messages (or a decode failure) in. */
+type Inbound = { inbound: DecodedControl } | { malformed: L2tpCodecError; messageType: number | undefined; sessionId: number };
+type ChannelItem = ControlMessage | Inbound;
+
+const SESSION_MESSAGES = new Set<number>([
+  MessageTypes.ICRQ, MessageTypes.ICRP, MessageTypes.ICCN, MessageTypes.OCRQ, MessageTypes.OCRP, MessageTypes.OCCN,
+  MessageTypes.CDN, MessageTypes.WEN, MessageTypes.SLI,
+]);
+
+export interface TunnelCounters {
+  malformed: number;
+  badDigest: number;
+  unknownSession: number;
+  unexpectedAvps: number;
+}
+
+export class Tunnel implements TunnelActions {
+  readonly actor: Actor<TunnelEnv['tunnelMachine']>;
+  channel: ControlChannel<ChannelItem>;
+  readonly sessions = new Map<number, Session>();
+  readonly counters: TunnelCounters = { malformed: 0, badDigest: 0, unknownSession: 0, unexpectedAvps: 0 };
+  private nextCallSerial = 1;
+  private authKey: Buffer | undefined;
+  private closedAlready = false;
+
+  constructor(
+    readonly env: TunnelEnv,
+    readonly data: TunnelData,
+    public options: TunnelOptions,
+    channelState?: ControlChannelState<ChannelItem>,
+  ) {
+    this.channel = this.newChannel(channelState);
+    this.actor = createActor(env.tunnelMachine, { input: { localTunnelId: data.localTunnelId, holdMs: retransmissionCycleMs(options) }, clock: env.clock });
+    if (options.secret && options.authMode === 'challenge') this.authKey = deriveV3AuthKey(options.secret);
+  }
+
+  start(): void {
+    this.actor.start();
+  }
+
+  get id(): number {
+    return this.data.localTunnelId;
+  }
+
+  get state(): TunnelStateName {
+    return this.actor.getSnapshot().value as TunnelStateName;
+  }
+
+  /** Why the tunnel is closing or closed (StopCCN result, dead channel...). */
+  get reason(): string | undefined {
+    return this.actor.getSnapshot().context.reason;
+  }
+
+  get established(): boolean {
+    return this.state === 'established';
+  }
+
+  private newChannel(state?: ControlChannelState<ChannelItem>): ControlChannel<ChannelItem> {
+    const o = this.options;
+    return new ControlChannel<ChannelItem>(
+      {
+        receiveWindowSize: o.receiveWindowSize,
+        retransmitInitialMs: o.retransmitInitialMs,
+        retransmitCapMs: o.retransmitCapMs,
+        maxRetransmits: o.maxRetransmits,
+        ackDelayMs: o.ackDelayMs,
+        helloIntervalMs: o.helloIntervalMs,
+        helloJitterMs: Math.min(5000, Math.floor(o.helloIntervalMs / 10)),
+      },
+      {
+        transmit: (ns, nr, msg) => this.transmit(ns, nr, msg),
+        deliver: (msg) => this.deliver(msg),
+        dead: (reason) => this.actor.send({ type: 'DEAD', reason: `control channel dead: ${reason}` }),
+        idle: () => {
+          if (this.established) this.send(MessageTypes.HELLO, []);
+        },
+      },
+      this.env.clock,
+      state,
+    );
+  }
+
+  // ---- inbound ----------------------------------------------------------------------------
+
+  /** A control packet for this tunnel (header already checked by the shard). */
+  receiveControl(buf: Buffer, h: HeaderInfo): void {
+    let d: DecodedControl;
+    try {
+      d = decodeControlBody(buf, h, { secret: this.options.secret, transport: this.options.encapsulation });
+    } catch (e) {
+      if (!(e instanceof L2tpCodecError)) throw e;
+      this.counters.malformed++;
+      this.env.log.warn({ tunnel: this.id, err: e.message, field: e.field, offset: e.offset }, 'malformed control message');
+      // The header was sound: sequence it so the peer is acknowledged and we can answer as the RFC says.
+      const messageType = e instanceof MalformedMessageError ? e.messageType : undefined;
+      if (messageType !== undefined) this.channel.receive(h.ns ?? 0, h.nr ?? 0, { malformed: e, messageType, sessionId: h.sessionId });
+      return;
+    }
+    if (this.data.version === 3 && this.authKey && !this.verifyDigest(buf, d)) {
+      this.counters.badDigest++;
+      this.env.log.warn({ tunnel: this.id, type: d.message.messageType }, 'control message failed authentication: dropped (RFC 3931 §5.4.1)');
+      return;
+    }
+    const ackOnly = d.message.messageType === undefined || d.message.messageType === MessageTypes.ACK;
+    this.channel.receive(h.ns ?? 0, h.nr ?? 0, ackOnly ? null : { inbound: d });
+    if (this.state === 'stopping' && this.channel.unackedCount() === 0) this.actor.send({ type: 'STOP_ACKED' });
+  }
+
+  private verifyDigest(buf: Buffer, d: DecodedControl): boolean {
+    const digest = getAvp(d.message, 'MessageDigest');
+    const algorithm = digest && v3DigestAlgorithmOf(digest.digestType);
+    if (!algorithm || !this.authKey) return false;
+    const nonce = getAvp(d.message, 'ControlMessageAuthenticationNonce');
+    if (nonce && !this.data.peerNonce) this.data.peerNonce = nonce.toString('hex');
+    const nonces = v3DigestNonces({
+      messageType: d.message.messageType ?? MessageTypes.ACK,
+      direction: 'receive',
+      localNonce: Buffer.from(this.data.ourNonce ?? '', 'hex'),
+      remoteNonce: Buffer.from(this.data.peerNonce ?? '', 'hex'),
+    });
+    return verifyControlDigest(buf, d, { algorithm, key: this.authKey, nonces }, this.options.encapsulation);
+  }
+
+  private deliver(item: ChannelItem): void {
+    if ('malformed' in item) return this.onMalformed(item);
+    if (!('inbound' in item)) return;
+    const d = item.inbound;
+    const m = d.message;
+    if (d.unexpected.length > 0) this.counters.unexpectedAvps += d.unexpected.length;
+    if (d.violation) {
+      if (d.violation.scope === 'tunnel' || m.messageType === undefined || !SESSION_MESSAGES.has(m.messageType)) {
+        return this.close({ resultCode: StopCcnResult.GeneralError, errorCode: d.violation.errorCode, message: d.violation.errorMessage });
+      }
+      const s = this.sessionFor(m);
+      const refusal = { resultCode: CdnResult.GeneralError, errorCode: d.violation.errorCode, message: d.violation.errorMessage };
+      if (s) s.actor.send({ type: 'CLOSE', result: refusal });
+      else this.refuseUnknownCall(m, refusal);
+      return;
+    }
+    const t = m.messageType!;
+    switch (t) {
+      case MessageTypes.SCCRQ:
+        // A retransmitted SCCRQ never gets here (the channel drops duplicates); a second one is a protocol error.
+        if (this.state === 'idle') this.actor.send({ type: 'SCCRQ', verdict: judgeSccrq(this.data, this.options, m) });
+        return;
+      case MessageTypes.SCCRP:
+        if (this.state === 'waitCtlReply') this.actor.send({ type: 'SCCRP', verdict: judgeSccrp(this.data, this.options, m) });
+        return;
+      case MessageTypes.SCCCN:
+        if (this.state === 'waitCtlConn') this.actor.send({ type: 'SCCCN', verdict: judgeScccn(this.data, this.options, m) });
+        return;
+      case MessageTypes.StopCCN: {
+        const rc = getAvp(m, 'ResultCode');
+        const result: Refusal = { resultCode: rc?.result ?? 0, ...(rc?.error !== undefined ? { errorCode: rc.error } : {}), ...(rc?.message ? { message: rc.message } : {}) };
+        if (this.state === 'waitCtlReply' && this.data.version === 3 && result.resultCode === StopCcnResult.UnsupportedProtocolVersion) {
+          return this.fallBackToV2();
+        }
+        this.actor.send({ type: 'STOPCCN', result });
+        return;
+      }
+      case MessageTypes.HELLO:
+        return;
+      default:
+        if (SESSION_MESSAGES.has(t)) return this.deliverToSession(m, t);
+        this.env.log.info({ tunnel: this.id, type: t }, 'ignoring control message of unknown or unhandled type');
+    }
+  }
+
+  private onMalformed(item: Extract<Inbound, { malformed: L2tpCodecError }>): void {
+    const refusal: Refusal = { resultCode: 2, errorCode: GeneralError.FieldOutOfRange, message: item.malformed.message.slice(0, 200) };
+    if (item.messageType !== undefined && SESSION_MESSAGES.has(item.messageType) && this.established) {
+      const s = this.data.version === 2 ? this.sessions.get(item.sessionId) : undefined;
+      if (s) s.actor.send({ type: 'CLOSE', result: { ...refusal, resultCode: CdnResult.GeneralError } });
+      return;
+    }
+    this.close(refusal);
+  }
+
+  // ---- sessions ----------------------------------------------------------------------------
+
+  private sessionFor(m: ControlMessage): Session | undefined {
+    const sid = this.data.version === 2 ? m.sessionId : (getAvp(m, 'RemoteSessionId') ?? 0);
+    return sid === 0 ? undefined : this.sessions.get(sid);
+  }
+
+  private deliverToSession(m: ControlMessage, t: number): void {
+    if (t === MessageTypes.ICRQ || t === MessageTypes.OCRQ) return this.incomingCall(m, t);
+    const s = this.sessionFor(m);
+    if (!s) {
+      this.counters.unknownSession++;
+      this.env.log.info({ tunnel: this.id, type: MESSAGE_BY_TYPE[t]?.key, session: m.sessionId }, 'message for an unknown session: ignored');
+      return;
+    }
+    switch (t) {
+      case MessageTypes.CDN: {
+        const rc = getAvp(m, 'ResultCode');
+        s.actor.send({ type: 'CDN', result: { resultCode: rc?.result ?? 0, ...(rc?.error !== undefined ? { errorCode: rc.error } : {}), ...(rc?.message ? { message: rc.message } : {}) } });
+        return;
+      }
+      case MessageTypes.ICRP:
+      case MessageTypes.ICCN:
+      case MessageTypes.OCRP:
+      case MessageTypes.OCCN: {
+        const kind = MESSAGE_BY_TYPE[t]!.key as 'ICRP' | 'ICCN' | 'OCRP' | 'OCCN';
+        s.actor.send({ type: kind, verdict: judgeSessionMessage(kind, s.data, this.options.session, m) });
+        return;
+      }
+      default:
+        // WEN and SLI carry link information (RFC 2661 §6.13/§6.14): logged; the pseudowire handler may use them later.
+        this.env.log.debug({ tunnel: this.id, session: s.localSessionId, type: MESSAGE_BY_TYPE[t]?.key }, 'link information');
+    }
+  }
+
+  /** ICRQ (LNS incoming) or OCRQ (LAC outgoing) from the peer: a new session. */
+  private incomingCall(m: ControlMessage, t: number): void {
+    const callType: CallType = t === MessageTypes.ICRQ ? 'lnsIncoming' : 'lacOutgoing';
+    if (!this.established) return this.refuseUnknownCall(m, { resultCode: CdnResult.GeneralError, errorCode: GeneralError.NoControlConnection });
+    if (this.sessions.size >= this.options.maxSessions) {
+      return this.refuseUnknownCall(m, { resultCode: CdnResult.NoFacilitiesTemporary, message: 'session limit of this tunnel reached' });
+    }
+    const s = this.createSession(callType, {});
+    if (!s) return this.refuseUnknownCall(m, { resultCode: CdnResult.NoFacilitiesTemporary, message: 'no free session ID' });
+    const kind = t === MessageTypes.ICRQ ? 'ICRQ' : 'OCRQ';
+    s.actor.send({ type: kind, verdict: judgeSessionMessage(kind, s.data, this.options.session, m) });
+    if (callType === 'lacOutgoing' && s.state === 'waitCsAnswer') s.actor.send({ type: 'CALL_CONNECTED' });
+  }
+
+  /** CDN for a call that has no session object (refused before one was made). */
+  private refuseUnknownCall(m: ControlMessage, r: Refusal): void {
+    const peerSid = this.data.version === 2 ? (getAvp(m, 'AssignedSessionId') ?? 0) : (getAvp(m, 'LocalSessionId') ?? 0);
+    const rc = avp('ResultCode', { result: r.resultCode, error: r.errorCode ?? 0, ...(r.message ? { message: r.message } : {}) });
+    const avps = this.data.version === 2 ? [rc, avp('AssignedSessionId', 0)] : [rc, avp('LocalSessionId', 0), avp('RemoteSessionId', peerSid)];
+    this.send(MessageTypes.CDN, avps, peerSid);
+  }
+
+  /** Create a session object (for a call we place, or one the peer places). */
+  createSession(callType: CallType, extra: Partial<SessionData>): Session | undefined {
+    const id = this.env.allocateSessionId(this);
+    if (id === undefined) return undefined;
+    const so = this.options.session;
+    const data: SessionData = {
+      localTunnelId: this.id,
+      localSessionId: id,
+      peerSessionId: 0,
+      callType,
+      version: this.data.version,
+      callSerialNumber: this.nextCallSerial++,
+      pseudowire: so.pseudowire,
+      sequencing: so.sequencing,
+      l2SpecificSublayer: so.l2SpecificSublayer,
+      createdAt: this.env.clock.now(),
+      ...extra,
+    };
+    const cookie = this.data.version === 3 ? newCookie(so.cookieLength) : undefined;
+    if (cookie) data.ourCookie = cookie;
+    const s = new Session(this, data, this.env.sessionMachine);
+    this.sessions.set(id, s);
+    s.start();
+    this.env.events.sessionChanged(s);
+    return s;
+  }
+
+  /** Place a call (LAC incoming / LNS outgoing) once the tunnel is up. */
+  openSession(callType: 'lacIncoming' | 'lnsOutgoing', extra: Partial<SessionData>): Session | undefined {
+    const s = this.createSession(callType, extra);
+    if (!s) return undefined;
+    s.actor.send({ type: 'OPEN' });
+    if (this.established) s.actor.send({ type: 'TUNNEL_UP' });
+    return s;
+  }
+
+  sendSessionMessage(s: Session, kind: string, avps: AvpInstance[]): void {
+    this.send(MessageTypes[kind as keyof typeof MessageTypes], avps, s.data.peerSessionId);
+    if (kind !== 'CDN') this.env.events.sessionChanged(s);
+  }
+
+  sessionUp(s: Session): void {
+    this.env.dataPlane
+      .createSession({
+        localTunnelId: this.id,
+        localSessionId: s.localSessionId,
+        peerSessionId: s.data.peerSessionId,
+        pseudowire: s.data.pseudowire,
+        sequencing: s.data.sequencing,
+        l2SpecificSublayer: s.data.l2SpecificSublayer,
+        ...(s.data.ourCookie ? { cookie: Buffer.from(s.data.ourCookie, 'hex') } : {}),
+        ...(s.data.peerCookie ? { peerCookie: Buffer.from(s.data.peerCookie, 'hex') } : {}),
+      })
+      .catch((e: unknown) => {
+        this.env.log.error({ tunnel: this.id, session: s.localSessionId, err: String(e) }, 'data plane refused the session');
+        s.actor.send({ type: 'CLOSE', result: { resultCode: CdnResult.NoFacilitiesTemporary, message: 'data plane error' } });
+      });
+    this.env.events.sessionChanged(s);
+  }
+
+  sessionClosed(s: Session): void {
+    if (!this.sessions.delete(s.localSessionId)) return;
+    if (s.data.establishedAt !== undefined) this.env.dataPlane.deleteSession(this.id, s.localSessionId).catch(() => undefined);
+    this.env.releaseSessionId(this, s.localSessionId);
+    this.env.events.sessionClosed(s);
+  }
+
+  // ---- outbound ----------------------------------------------------------------------------
+
+  /** Queue a control message; `peerSessionId` goes in the v2 header (0 for tunnel messages). */
+  send(messageType: number, avps: AvpInstance[], peerSessionId = 0): void {
+    const m: ControlMessage = {
+      version: this.data.version,
+      tunnelId: this.data.peerTunnelId,
+      sessionId: this.data.version === 2 ? peerSessionId : 0,
+      ns: 0,
+      nr: 0,
+      messageType,
+      messageTypeMandatory: true,
+      avps,
+    };
+    this.channel.send(m);
+  }
+
+  private transmit(ns: number, nr: number, item: ChannelItem | null): void {
+    const auth = this.data.version === 3 && this.authKey !== undefined;
+    let m: ControlMessage;
+    if (item === null) {
+      // RFC 3931 §6.15: with authentication on, acknowledge with a (signed) ACK message, not a ZLB.
+      m = { version: this.data.version, tunnelId: this.data.peerTunnelId, sessionId: 0, ns, nr, messageType: auth ? MessageTypes.ACK : undefined, messageTypeMandatory: true, avps: [] };
+    } else if ('avps' in item) {
+      m = item;
+      m.ns = ns;
+      m.nr = nr;
+      m.tunnelId = this.data.peerTunnelId; // known only after SCCRP for messages queued before it
+    } else {
+      return;
+    }
+    let digest: V3Authentication | undefined;
+    if (auth && m.messageType !== undefined) {
+      const nonces = v3DigestNonces({
+        messageType: m.messageType,
+        direction: 'send',
+        localNonce: Buffer.from(this.data.ourNonce ?? '', 'hex'),
+        remoteNonce: Buffer.from(this.data.peerNonce ?? '', 'hex'),
+      });
+      digest = { algorithm: this.options.digest, key: this.authKey!, nonces };
+    }
+    try {
+      const buf = encodeControl(m, { secret: this.options.secret, transport: this.options.encapsulation, digest });
+      this.env.transmit(this, buf);
+    } catch (e) {
+      this.env.log.error({ tunnel: this.id, err: String(e) }, 'could not encode a control message');
+    }
+  }
+
+  // ---- tunnel machine actions ----------------------------------------------------------------
+
+  sendSccrq(): void {
+    this.send(MessageTypes.SCCRQ, buildSccrq(this.data, this.options));
+  }
+
+  /** RFC 3931 §4.7 peers that only speak L2TPv2: start again as v2 with a fresh channel (Ns 0). */
+  sendSccrqV2(): void {
+    this.channel.close();
+    this.data.version = 2;
+    this.data.fellBackToV2 = true;
+    this.options = { ...this.options, encapsulation: 'udp' };
+    this.channel = this.newChannel();
+    this.sendSccrq();
+  }
+
+  private fallBackToV2(): void {
+    if (!this.data.fellBackToV2 && this.data.version === 3 && this.options.encapsulation === 'udp') {
+      this.env.log.info({ tunnel: this.id }, 'peer does not speak L2TPv3: falling back to L2TPv2');
+      this.actor.send({ type: 'V2_FALLBACK' });
+    } else {
+      this.actor.send({ type: 'STOPCCN', result: { resultCode: StopCcnResult.UnsupportedProtocolVersion } });
+    }
+  }
+
+  sendSccrp(): void {
+    if (this.data.peerReceiveWindowSize) this.channel.setPeerReceiveWindowSize(this.data.peerReceiveWindowSize);
+    this.send(MessageTypes.SCCRP, buildSccrp(this.data, this.options));
+    this.env.events.tunnelChanged(this);
+  }
+
+  sendScccn(): void {
+    if (this.data.peerReceiveWindowSize) this.channel.setPeerReceiveWindowSize(this.data.peerReceiveWindowSize);
+    this.send(MessageTypes.SCCCN, buildScccn(this.data, this.options));
+  }
+
+  sendStopCcn(result: Refusal): void {
+    this.send(MessageTypes.StopCCN, buildStopCcn(this.data, result));
+  }
+
+  tunnelUp(): void {
+    this.data.establishedAt = this.env.clock.now();
+    this.env.dataPlane
+      .createTunnel({
+        localTunnelId: this.id,
+        peerTunnelId: this.data.peerTunnelId,
+        version: this.data.version,
+        encapsulation: this.options.encapsulation,
+        local: this.data.local,
+        peer: this.data.peer,
+      })
+      .catch((e: unknown) => {
+        this.env.log.error({ tunnel: this.id, err: String(e) }, 'data plane refused the tunnel');
+        this.close({ resultCode: StopCcnResult.GeneralError, errorCode: GeneralError.InsufficientResources, message: 'data plane error' });
+      });
+    for (const s of this.sessions.values()) s.actor.send({ type: 'TUNNEL_UP' });
+    this.env.events.tunnelChanged(this);
+  }
+
+  closed(_ctx: TunnelContext): void {
+    if (this.closedAlready) return;
+    this.closedAlready = true;
+    this.channel.close();
+    // StopCCN clears every session implicitly (RFC 2661 §6.4): no CDNs.
+    for (const s of [...this.sessions.values()]) s.actor.send({ type: 'TUNNEL_DOWN', reason: this.reason ?? 'tunnel closed' });
+    if (this.data.establishedAt !== undefined) this.env.dataPlane.deleteTunnel(this.id).catch(() => undefined);
+    this.env.events.tunnelClosed(this);
+  }
+
+  /** Administrative or error close: StopCCN with `result`, or immediate teardown before any exchange. */
+  close(result: Refusal): void {
+    this.actor.send({ type: 'CLOSE', result });
+  }
+}

@@ -1,0 +1,73 @@
+/**
+ * The data plane seam (DESIGN.md "Data plane"): the control plane tells it which tunnels and
+ * sessions exist; it moves the user data. `kernel` (issue: kernel fast path) programs the Linux
+ * L2TP subsystem; `null` records only, and data messages then reach userspace on the tunnel socket,
+ * so the whole control plane runs on machines without L2TP modules.
+ *
+ * Like net/l2tp's core, this knows tunnels and sessions; pseudowire specifics ride in `pseudowire`.
+ */
+export type DataPlaneKind = 'kernel' | 'null';
+
+export interface TunnelSpec {
+  localTunnelId: number;
+  peerTunnelId: number;
+  version: 2 | 3;
+  encapsulation: 'udp' | 'ip';
+  local: { address: string; port: number };
+  peer: { address: string; port: number };
+  /** File descriptor of the tunnel's bound and connected socket (kernel-managed tunnels). */
+  fd?: number;
+}
+
+export interface SessionSpec {
+  localTunnelId: number;
+  localSessionId: number;
+  peerSessionId: number;
+  pseudowire: 'ppp' | 'ethernet' | 'ethernet_vlan';
+  /** RFC 3931 cookies: what we expect to receive, what we send. */
+  cookie?: Buffer;
+  peerCookie?: Buffer;
+  l2SpecificSublayer?: 'none' | 'default';
+  sequencing?: boolean;
+  /** Interface name for Ethernet pseudowires. */
+  interfaceName?: string;
+  mtu?: number;
+}
+
+export interface DataPlaneCounters {
+  txPackets: number;
+  txBytes: number;
+  txErrors: number;
+  rxPackets: number;
+  rxBytes: number;
+  rxErrors: number;
+  rxSeqDiscards: number;
+}
+
+export class DataPlaneError extends Error {
+  override readonly name = 'DataPlaneError';
+  constructor(
+    message: string,
+    readonly operation: string,
+    readonly code?: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface DataPlane {
+  readonly kind: DataPlaneKind;
+  createTunnel(spec: TunnelSpec): Promise<void>;
+  deleteTunnel(localTunnelId: number): Promise<void>;
+  createSession(spec: SessionSpec): Promise<void>;
+  deleteSession(localTunnelId: number, localSessionId: number): Promise<void>;
+  /** Counters of a session, or of the tunnel when `localSessionId` is omitted. */
+  counters(localTunnelId: number, localSessionId?: number): Promise<DataPlaneCounters | undefined>;
+  /** Userspace data path (null data plane only): account a data message seen on the tunnel socket. */
+  accountRx?(localTunnelId: number, localSessionId: number, bytes: number): void;
+  close(): Promise<void>;
+}
+
+export function zeroCounters(): DataPlaneCounters {
+  return { txPackets: 0, txBytes: 0, txErrors: 0, rxPackets: 0, rxBytes: 0, rxErrors: 0, rxSeqDiscards: 0 };
+}

@@ -1,0 +1,332 @@
+/**
+ * A shard: the tunnels (and their sessions) one worker owns, and the per-packet routing to them.
+ * Runs inside a worker thread (shard-worker.ts) or in-process (tests, single-threaded mode).
+ *
+ * O(1) routing (DESIGN.md "Sharding"): a local tunnel ID encodes its shard (id % shardCount ==
+ * shardIndex), so any receiver finds the owner by arithmetic, and the owner finds the tunnel in a
+ * Map. Nothing here grows with the number of tunnels or sessions per packet.
+ */
+import type { Logger } from 'pino';
+import { decodeControlBody, getAvp, L2tpCodecError, MessageTypes, peekHeader, StopCcnResult, type HeaderInfo } from '../protocol/index.js';
+import type { DataPlane } from '../dataplane/types.js';
+import type { Clock } from '../transport/clock.js';
+import { createSessionMachine } from '../actors/session-machine.js';
+import { createTunnelMachine } from '../actors/tunnel-machine.js';
+import { Tunnel } from '../actors/tunnel.js';
+import type { TunnelEnv, TunnelEvents } from '../actors/tunnel-env.js';
+import type { TunnelOptions } from '../actors/options.js';
+import type { Session } from '../actors/session.js';
+import type { SessionData } from '../actors/session-messages.js';
+import { IdAllocator } from './id-allocator.js';
+import type { Endpoint, SocketFactory, TunnelSocket } from './sockets.js';
+import { sessionInfo, tunnelInfo, type SessionInfo, type TunnelInfo } from './views.js';
+
+export type PeerDecision = { accept: true; profile: string; options: TunnelOptions } | { accept: false; profile: string; options: TunnelOptions; reason: string };
+
+export interface PeerPolicy {
+  /** Which tunnel profile an incoming SCCRQ gets, or why it is refused (RFC 2661 StopCCN 4). */
+  incoming(peer: { hostName: string | undefined; address: string }): PeerDecision;
+  /** Options of a named tunnel profile (for tunnels we create). */
+  profile(name: string): TunnelOptions | undefined;
+}
+
+export interface ShardOptions {
+  index: number;
+  count: number;
+  clock: Clock;
+  dataPlane: DataPlane;
+  log: Logger;
+  sockets: SocketFactory;
+  policy: PeerPolicy;
+  limits: { maxTunnels: number; maxHalfOpenTunnels: number };
+  /** A packet for a tunnel another shard owns. */
+  forward(shard: number, buf: Buffer, from: Endpoint, to: Endpoint): void;
+  /** Change notifications (store, management, hooks). */
+  events?: Partial<TunnelEvents>;
+}
+
+export interface ShardStats {
+  packets: number;
+  malformed: number;
+  forwarded: number;
+  unknownTunnel: number;
+  refusedTunnels: number;
+}
+
+export interface CreateTunnelRequest {
+  peer: Endpoint;
+  local?: Endpoint;
+  profile: string;
+  version?: 2 | 3;
+  name?: string;
+  persistent?: boolean;
+}
+
+export class ShardError extends Error {
+  override readonly name = 'ShardError';
+  constructor(
+    message: string,
+    readonly code: 'not-found' | 'refused' | 'limit' | 'bad-request',
+  ) {
+    super(message);
+  }
+}
+
+export class Shard {
+  readonly tunnels = new Map<number, Tunnel>();
+  readonly stats: ShardStats = { packets: 0, malformed: 0, forwarded: 0, unknownTunnel: 0, refusedTunnels: 0 };
+  private readonly sockets = new Map<number, TunnelSocket>();
+  /** SCCRQ retransmissions find their tunnel by peer address, port and Assigned Tunnel ID. */
+  private readonly byPeerRequest = new Map<string, number>();
+  private readonly requestKeyOf = new Map<number, string>();
+  /** Tunnels between SCCRQ and SCCCN (the half-open limit guards against SCCRQ floods). */
+  private readonly halfOpen = new Set<number>();
+  private readonly tunnelIds: IdAllocator;
+  private readonly sessionIds = new Map<number, IdAllocator>();
+  private readonly env: TunnelEnv;
+
+  constructor(readonly o: ShardOptions) {
+    // 16-bit IDs for v2, shard-encoded: k, k+n, k+2n... (never 0).
+    this.tunnelIds = new IdAllocator(1, 0xffff, o.count, o.index);
+    const events: TunnelEvents = {
+      tunnelChanged: (t) => {
+        if (t.established) this.halfOpen.delete(t.id);
+        o.events?.tunnelChanged?.(t);
+      },
+      tunnelClosed: (t) => this.onTunnelClosed(t),
+      sessionChanged: (s) => o.events?.sessionChanged?.(s),
+      sessionClosed: (s) => o.events?.sessionClosed?.(s),
+    };
+    this.env = {
+      clock: o.clock,
+      dataPlane: o.dataPlane,
+      log: o.log,
+      tunnelMachine: createTunnelMachine((id) => this.tunnels.get(id)),
+      sessionMachine: createSessionMachine((ctx) => this.tunnels.get(ctx.localTunnelId)?.sessions.get(ctx.localSessionId)),
+      transmit: (t, packet) => this.sockets.get(t.id)?.send(packet),
+      allocateSessionId: (t) => this.sessionAllocator(t).allocate(),
+      releaseSessionId: (t, id) => this.sessionIds.get(t.id)?.release(id),
+      events,
+    };
+  }
+
+  ownerOf(tunnelId: number): number {
+    return tunnelId % this.o.count;
+  }
+
+  private sessionAllocator(t: Tunnel): IdAllocator {
+    let a = this.sessionIds.get(t.id);
+    if (!a) {
+      a = t.data.version === 2 ? new IdAllocator(1, 0xffff) : new IdAllocator(1, 0xffffffff);
+      this.sessionIds.set(t.id, a);
+    }
+    return a;
+  }
+
+  /**
+   * A packet that arrived on a listening socket (`via` undefined) or on a tunnel's socket. A packet
+   * with tunnel ID 0 is an SCCRQ; others go to the tunnel that owns the ID, wherever it lives.
+   */
+  handlePacket(buf: Buffer, from: Endpoint, to: Endpoint, via?: TunnelSocket): void {
+    this.stats.packets++;
+    let h: HeaderInfo;
+    try {
+      h = peekHeader(buf, 'udp');
+    } catch (e) {
+      if (!(e instanceof L2tpCodecError)) throw e;
+      this.stats.malformed++;
+      return;
+    }
+    if (h.tunnelId === 0) {
+      if (h.isControl) this.handleSccrq(buf, h, from, to, via !== undefined);
+      else this.stats.unknownTunnel++;
+      return;
+    }
+    const owner = this.ownerOf(h.tunnelId);
+    if (owner !== this.o.index) {
+      this.stats.forwarded++;
+      this.o.forward(owner, buf, from, to);
+      return;
+    }
+    const t = this.tunnels.get(h.tunnelId);
+    if (!t) {
+      this.stats.unknownTunnel++;
+      return;
+    }
+    if (h.isControl) t.receiveControl(buf, h);
+    else if (h.version === 2) this.o.dataPlane.accountRx?.(t.id, h.sessionId, buf.length - h.headerLength);
+  }
+
+  private handleSccrq(buf: Buffer, h: HeaderInfo, from: Endpoint, to: Endpoint, onTunnelSocket: boolean): void {
+    // First pass without a secret: the Host Name (never hidden) and the address choose the peer
+    // profile, and so the secret that unhides the rest.
+    let hostName: string | undefined;
+    let assigned: number | undefined;
+    try {
+      const d = decodeControlBody(buf, h, { keepHidden: true });
+      if (d.message.messageType !== MessageTypes.SCCRQ) {
+        this.stats.unknownTunnel++;
+        return;
+      }
+      hostName = getAvp(d.message, 'HostName');
+      assigned = getAvp(d.message, h.version === 2 ? 'AssignedTunnelId' : 'AssignedControlConnectionId');
+    } catch (e) {
+      if (!(e instanceof L2tpCodecError)) throw e;
+      this.stats.malformed++;
+      return;
+    }
+    const key = `${from.address}|${from.port}|${assigned ?? 'hidden'}|${h.version}`;
+    const existing = this.byPeerRequest.get(key);
+    if (existing !== undefined) {
+      this.tunnels.get(existing)?.receiveControl(buf, h);
+      return;
+    }
+    const halfOpen = this.halfOpen.size;
+    if (this.tunnels.size >= this.o.limits.maxTunnels || halfOpen >= this.o.limits.maxHalfOpenTunnels) {
+      this.stats.refusedTunnels++;
+      this.o.log.warn({ peer: from, tunnels: this.tunnels.size, halfOpen }, 'tunnel limit reached: SCCRQ dropped');
+      return;
+    }
+    const decision = this.o.policy.incoming({ hostName, address: from.address });
+    const id = this.tunnelIds.allocate();
+    if (id === undefined) {
+      this.stats.refusedTunnels++;
+      return;
+    }
+    const local = { address: to.address, port: onTunnelSocket ? 0 : to.port };
+    this.byPeerRequest.set(key, id);
+    this.o.sockets
+      .open(local, from, (b, f, via) => this.handlePacket(b, f, via.local, via))
+      .then((sock) => {
+        const t = this.addTunnel(id, sock, from, { version: h.version, role: 'responder', profile: decision.profile, persistent: false }, decision.options);
+        t.data.peerTunnelId = assigned ?? 0;
+        this.halfOpen.add(id);
+        if (!decision.accept) {
+          this.stats.refusedTunnels++;
+          this.o.log.info({ tunnel: id, peer: from, hostName, reason: decision.reason }, 'tunnel refused by peer policy');
+          t.actor.send({ type: 'SCCRQ', verdict: { ok: false, resultCode: StopCcnResult.NotAuthorized, errorCode: 0, message: decision.reason } });
+          return;
+        }
+        t.receiveControl(buf, h);
+      })
+      .catch((e: unknown) => {
+        this.byPeerRequest.delete(key);
+        this.tunnelIds.release(id);
+        this.o.log.error({ peer: from, err: String(e) }, 'could not open a tunnel socket');
+      });
+    this.requestKeyOf.set(id, key);
+  }
+
+  private addTunnel(
+    id: number,
+    sock: TunnelSocket,
+    peer: Endpoint,
+    meta: { version: 2 | 3; role: 'initiator' | 'responder'; profile: string; persistent: boolean; name?: string },
+    options: TunnelOptions,
+  ): Tunnel {
+    const t = new Tunnel(
+      this.env,
+      {
+        localTunnelId: id,
+        peerTunnelId: 0,
+        version: meta.version,
+        role: meta.role,
+        local: sock.local,
+        peer,
+        createdAt: this.o.clock.now(),
+        profile: meta.profile,
+        persistent: meta.persistent,
+        ...(meta.name ? { name: meta.name } : {}),
+      },
+      options,
+    );
+    this.tunnels.set(id, t);
+    this.sockets.set(id, sock);
+    t.start();
+    return t;
+  }
+
+  private onTunnelClosed(t: Tunnel): void {
+    this.tunnels.delete(t.id);
+    this.sockets.get(t.id)?.close();
+    this.sockets.delete(t.id);
+    this.sessionIds.delete(t.id);
+    const key = this.requestKeyOf.get(t.id);
+    if (key !== undefined) {
+      this.byPeerRequest.delete(key);
+      this.requestKeyOf.delete(t.id);
+    }
+    this.halfOpen.delete(t.id);
+    this.tunnelIds.release(t.id);
+    this.o.log.info({ tunnel: t.id, peer: t.data.peer, reason: t.reason }, 'tunnel closed');
+    this.o.events?.tunnelClosed?.(t);
+  }
+
+  // ---- management ----------------------------------------------------------------------------
+
+  async createTunnel(req: CreateTunnelRequest): Promise<TunnelInfo> {
+    const options = this.o.policy.profile(req.profile);
+    if (!options) throw new ShardError(`no tunnel profile named ${req.profile}`, 'bad-request');
+    if (this.tunnels.size >= this.o.limits.maxTunnels) throw new ShardError('tunnel limit reached', 'limit');
+    const version = req.version ?? options.version;
+    const id = this.tunnelIds.allocate();
+    if (id === undefined) throw new ShardError('no free tunnel ID', 'limit');
+    const local = req.local ?? { address: req.peer.address.includes(':') ? '::' : '0.0.0.0', port: 0 };
+    let sock: TunnelSocket;
+    try {
+      sock = await this.o.sockets.open(local, req.peer, (b, f, via) => this.handlePacket(b, f, via.local, via));
+    } catch (e) {
+      this.tunnelIds.release(id);
+      throw new ShardError(`cannot open a socket to ${req.peer.address}:${req.peer.port}: ${String(e)}`, 'refused');
+    }
+    const t = this.addTunnel(id, sock, req.peer, { version, role: 'initiator', profile: req.profile, persistent: req.persistent ?? false, ...(req.name ? { name: req.name } : {}) }, { ...options, version });
+    t.actor.send({ type: 'OPEN' });
+    return tunnelInfo(t, this.o.index);
+  }
+
+  deleteTunnel(id: number, message = 'administrative close'): void {
+    const t = this.tunnels.get(id);
+    if (!t) throw new ShardError(`no tunnel ${id}`, 'not-found');
+    t.close({ resultCode: StopCcnResult.GeneralRequest, ...(message ? { errorCode: 0, message } : {}) });
+  }
+
+  createSession(tunnelId: number, callType: 'lacIncoming' | 'lnsOutgoing', extra: Partial<SessionData>): SessionInfo {
+    const t = this.tunnels.get(tunnelId);
+    if (!t) throw new ShardError(`no tunnel ${tunnelId}`, 'not-found');
+    if (t.state === 'stopping' || t.state === 'draining' || t.state === 'closed') throw new ShardError(`tunnel ${tunnelId} is closing`, 'refused');
+    const s = t.openSession(callType, extra);
+    if (!s) throw new ShardError('no free session ID', 'limit');
+    return sessionInfo(s);
+  }
+
+  deleteSession(tunnelId: number, sessionId: number): void {
+    const s = this.tunnels.get(tunnelId)?.sessions.get(sessionId);
+    if (!s) throw new ShardError(`no session ${tunnelId}/${sessionId}`, 'not-found');
+    s.actor.send({ type: 'CLOSE', result: { resultCode: 3, message: 'administrative disconnect' } });
+  }
+
+  listTunnels(): TunnelInfo[] {
+    return [...this.tunnels.values()].map((t) => tunnelInfo(t, this.o.index));
+  }
+
+  listSessions(tunnelId?: number): SessionInfo[] {
+    const out: SessionInfo[] = [];
+    for (const t of this.tunnels.values()) {
+      if (tunnelId !== undefined && t.id !== tunnelId) continue;
+      for (const s of t.sessions.values()) out.push(sessionInfo(s));
+    }
+    return out;
+  }
+
+  session(tunnelId: number, sessionId: number): Session | undefined {
+    return this.tunnels.get(tunnelId)?.sessions.get(sessionId);
+  }
+
+  /** Close every tunnel with StopCCN (daemon shutdown); resolves when all are gone or after `ms`. */
+  async closeAll(ms: number): Promise<void> {
+    for (const t of this.tunnels.values()) t.close({ resultCode: StopCcnResult.ShuttingDown, errorCode: 0, message: 'l2tpd shutting down' });
+    const deadline = Date.now() + ms;
+    while (this.tunnels.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    for (const id of [...this.tunnels.keys()]) this.tunnels.get(id)?.actor.send({ type: 'DEAD', reason: 'shutdown' });
+  }
+}

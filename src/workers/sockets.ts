@@ -1,0 +1,76 @@
+/**
+ * Per-tunnel UDP sockets (DESIGN.md "Sockets"): each tunnel gets a socket bound to the local
+ * address and connected to the peer, so the kernel hands that peer's packets straight to the
+ * owning worker (and, with the kernel data plane, can take the socket over by fd).
+ *
+ * The socket shares the listener's port (SO_REUSEADDR; Linux prefers the connected socket for its
+ * peer). When the peer's address and port already have a connected socket here (LACs such as
+ * xl2tpd use one source port for all their tunnels), the new tunnel answers from an ephemeral port
+ * instead, as RFC 2661 §8.1 allows.
+ */
+import dgram from 'node:dgram';
+import net from 'node:net';
+
+export interface Endpoint {
+  address: string;
+  port: number;
+}
+
+export interface TunnelSocket {
+  readonly local: Endpoint;
+  send(buf: Buffer): void;
+  close(): void;
+  /** The OS file descriptor (for handing a managed tunnel to the kernel), when known. */
+  readonly fd: number | undefined;
+}
+
+export type PacketHandler = (buf: Buffer, from: Endpoint, via: TunnelSocket) => void;
+
+export interface SocketFactory {
+  open(local: Endpoint, peer: Endpoint, onPacket: PacketHandler): Promise<TunnelSocket>;
+}
+
+/** Real UDP sockets. Send errors (ICMP unreachable surfacing as ECONNREFUSED) are counted, never thrown. */
+export class UdpSocketFactory implements SocketFactory {
+  sendErrors = 0;
+
+  open(local: Endpoint, peer: Endpoint, onPacket: PacketHandler): Promise<TunnelSocket> {
+    const type = net.isIPv6(local.address) ? 'udp6' : 'udp4';
+    const sock = dgram.createSocket({ type, reuseAddr: true });
+    return new Promise((resolve, reject) => {
+      const fail = (e: Error) => {
+        sock.close();
+        reject(e);
+      };
+      sock.once('error', fail);
+      sock.bind({ address: local.address, port: local.port, exclusive: true }, () => {
+        sock.connect(peer.port, peer.address, () => {
+          sock.off('error', fail);
+          sock.on('error', () => {
+            this.sendErrors++;
+          });
+          const addr = sock.address();
+          const handle = (sock as unknown as { _handle?: { fd?: number } })._handle;
+          const ts: TunnelSocket = {
+            local: { address: addr.address, port: addr.port },
+            fd: handle?.fd,
+            send: (buf) => {
+              sock.send(buf, (err) => {
+                if (err) this.sendErrors++;
+              });
+            },
+            close: () => {
+              try {
+                sock.close();
+              } catch {
+                /* already closed */
+              }
+            },
+          };
+          sock.on('message', (buf, rinfo) => onPacket(buf, { address: rinfo.address, port: rinfo.port }, ts));
+          resolve(ts);
+        });
+      });
+    });
+  }
+}

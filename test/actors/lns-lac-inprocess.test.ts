@@ -1,0 +1,115 @@
+/**
+ * Two concentrators in one process over loopback UDP: one as LAC (creates the tunnel and places an
+ * incoming call), one as LNS. Real sockets, real timers; the machines, channel and codec together.
+ */
+import pino from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import { DEFAULT_TUNNEL_OPTIONS, type TunnelOptions } from '../../src/actors/options.js';
+import { NullDataPlane } from '../../src/dataplane/null.js';
+import { systemClock } from '../../src/transport/clock.js';
+import { Listener } from '../../src/workers/listener.js';
+import { Shard, type PeerPolicy } from '../../src/workers/shard.js';
+import { UdpSocketFactory } from '../../src/workers/sockets.js';
+
+const log = pino({ level: 'silent' });
+
+function node(options: Partial<TunnelOptions>, decide?: PeerPolicy['incoming']) {
+  const opts = { ...DEFAULT_TUNNEL_OPTIONS, ...options };
+  const dataPlane = new NullDataPlane();
+  const shard = new Shard({
+    index: 0,
+    count: 1,
+    clock: systemClock,
+    dataPlane,
+    log,
+    sockets: new UdpSocketFactory(),
+    policy: {
+      incoming: decide ?? (() => ({ accept: true, profile: 'default', options: opts })),
+      profile: (name) => (name === 'default' ? opts : undefined),
+    },
+    limits: { maxTunnels: 100, maxHalfOpenTunnels: 100 },
+    forward: () => undefined,
+  });
+  const listener = new Listener((b, f, t) => shard.handlePacket(b, f, t));
+  return { shard, listener, dataPlane };
+}
+
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0)) await c();
+});
+
+async function until(cond: () => boolean, ms = 5000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error('timed out waiting for condition');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+async function pair(lnsOpts: Partial<TunnelOptions>, lacOpts: Partial<TunnelOptions>, addr: string, decide?: PeerPolicy['incoming']) {
+  const lns = node({ hostName: 'lns', ...lnsOpts }, decide);
+  await lns.listener.listen([{ address: addr, port: 1701 }]);
+  const lac = node({ hostName: 'lac', ...lacOpts });
+  cleanups.push(async () => {
+    await lac.shard.closeAll(200);
+    await lns.shard.closeAll(200);
+    lns.listener.close();
+  });
+  return { lns, lac };
+}
+
+describe('LAC ⇄ LNS in process', () => {
+  it('v2: tunnel and an incoming call come up, then the LAC hangs up with CDN and closes with StopCCN', async () => {
+    const { lns, lac } = await pair({}, {}, '127.0.20.1');
+    const info = await lac.shard.createTunnel({ peer: { address: '127.0.20.1', port: 1701 }, profile: 'default' });
+    await until(() => lns.shard.listTunnels()[0]?.state === 'established' && lac.shard.listTunnels()[0]?.state === 'established');
+    const lnsT = lns.shard.listTunnels()[0]!;
+    expect(lnsT).toMatchObject({ peerHostName: 'lac', version: 2, role: 'responder', peerTunnelId: info.tunnelId });
+    expect(lac.shard.listTunnels()[0]).toMatchObject({ peerHostName: 'lns', peerTunnelId: lnsT.tunnelId });
+
+    const s = lac.shard.createSession(info.tunnelId, 'lacIncoming', { callingNumber: '5551234', calledNumber: '100' });
+    await until(() => lns.shard.listSessions()[0]?.state === 'established' && lac.shard.listSessions()[0]?.state === 'established');
+    expect(lns.shard.listSessions()[0]).toMatchObject({ callType: 'lnsIncoming', peerSessionId: s.sessionId, callingNumber: '5551234', calledNumber: '100' });
+    expect(lns.dataPlane.snapshot().sessions).toHaveLength(1);
+
+    lac.shard.deleteSession(info.tunnelId, s.sessionId);
+    await until(() => lns.shard.listSessions().length === 0 && lac.shard.listSessions().length === 0);
+    expect(lns.dataPlane.snapshot().sessions).toHaveLength(0);
+
+    lac.shard.deleteTunnel(info.tunnelId);
+    await until(() => lns.shard.listTunnels().every((t) => t.state === 'draining'));
+    await until(() => lac.shard.listTunnels().length === 0);
+  });
+
+  it('v2 challenge authentication both ways; a wrong secret is refused with StopCCN 4', async () => {
+    const good = await pair({ authMode: 'challenge', secret: Buffer.from('s3cret') }, { authMode: 'challenge', secret: Buffer.from('s3cret') }, '127.0.20.2');
+    const t = await good.lac.shard.createTunnel({ peer: { address: '127.0.20.2', port: 1701 }, profile: 'default' });
+    await until(() => good.lac.shard.listTunnels()[0]?.state === 'established' && good.lns.shard.listTunnels()[0]?.state === 'established');
+    expect(t.tunnelId).toBeGreaterThan(0);
+
+    const bad = await pair({ authMode: 'challenge', secret: Buffer.from('s3cret') }, { authMode: 'challenge', secret: Buffer.from('wrong') }, '127.0.20.3');
+    await bad.lac.shard.createTunnel({ peer: { address: '127.0.20.3', port: 1701 }, profile: 'default' });
+    // The LNS checks the LAC's response in SCCRP... the LAC checks ours first: it refuses our SCCRP.
+    await until(() => bad.lac.shard.listTunnels().every((x) => x.state !== 'waitCtlReply'));
+    const lacT = bad.lac.shard.listTunnels()[0];
+    expect(lacT?.reason ?? '').toMatch(/StopCCN sent: result 4.*challenge response/);
+  });
+
+  it('v3: control connection and an Ethernet pseudowire session with cookies, with message digest authentication', async () => {
+    const v3 = { version: 3 as const, authMode: 'challenge' as const, secret: Buffer.from('v3secret'), session: { pseudowire: 'ethernet' as const, sequencing: false, cookieLength: 8 as const, l2SpecificSublayer: 'default' as const } };
+    const { lns, lac } = await pair(v3, v3, '127.0.20.4');
+    const t = await lac.shard.createTunnel({ peer: { address: '127.0.20.4', port: 1701 }, profile: 'default' });
+    await until(() => lac.shard.listTunnels()[0]?.state === 'established' && lns.shard.listTunnels()[0]?.state === 'established');
+    expect(lns.shard.listTunnels()[0]).toMatchObject({ version: 3, peerTunnelId: t.tunnelId });
+    lac.shard.createSession(t.tunnelId, 'lacIncoming', {});
+    await until(() => lns.shard.listSessions()[0]?.state === 'established' && lac.shard.listSessions()[0]?.state === 'established');
+    const a = lac.shard.session(t.tunnelId, lac.shard.listSessions()[0]!.sessionId)!;
+    const b = lns.shard.session(lns.shard.listTunnels()[0]!.tunnelId, lns.shard.listSessions()[0]!.sessionId)!;
+    expect(a.data.pseudowire).toBe('ethernet');
+    expect(a.data.peerCookie).toBe(b.data.ourCookie);
+    expect(b.data.peerCookie).toBe(a.data.ourCookie);
+    expect(a.data.ourCookie).toHaveLength(16);
+    expect(lns.shard.listTunnels()[0]!.control.retransmitted).toBe(0);
+  });
+});
