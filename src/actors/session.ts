@@ -10,6 +10,7 @@ import type { Tunnel } from './tunnel.js';
 
 export class Session implements SessionActions {
   readonly actor: Actor<SessionMachine>;
+  private finalReason: string | undefined;
 
   constructor(
     readonly tunnel: Tunnel,
@@ -23,6 +24,13 @@ export class Session implements SessionActions {
   }
 
   start(): void {
+    // Report every state change once the transition is complete (actions run before the snapshot updates).
+    let last: unknown;
+    this.actor.subscribe((snap) => {
+      if (snap.value === last) return;
+      last = snap.value;
+      if (snap.status === 'active') this.tunnel.env.events.sessionChanged(this);
+    });
     this.actor.start();
   }
 
@@ -32,7 +40,7 @@ export class Session implements SessionActions {
 
   /** Why the session ended or is ending. */
   get reason(): string | undefined {
-    return this.actor.getSnapshot().context.reason;
+    return this.finalReason ?? this.actor.getSnapshot().context.reason;
   }
 
   get localSessionId(): number {
@@ -52,7 +60,9 @@ export class Session implements SessionActions {
     this.tunnel.sessionUp(this);
   }
 
-  closed(_ctx: SessionContext): void {
+  closed(ctx: SessionContext): void {
+    // Actions run before the snapshot updates: keep the reason the machine just recorded.
+    this.finalReason = ctx.reason;
     this.tunnel.sessionClosed(this);
   }
 }

@@ -63,6 +63,7 @@ export class Tunnel implements TunnelActions {
   private nextCallSerial = 1;
   private authKey: Buffer | undefined;
   private closedAlready = false;
+  private finalReason: string | undefined;
 
   constructor(
     readonly env: TunnelEnv,
@@ -76,6 +77,12 @@ export class Tunnel implements TunnelActions {
   }
 
   start(): void {
+    let last: unknown;
+    this.actor.subscribe((snap) => {
+      if (snap.value === last) return;
+      last = snap.value;
+      if (snap.status === 'active') this.env.events.tunnelChanged(this);
+    });
     this.actor.start();
   }
 
@@ -89,7 +96,7 @@ export class Tunnel implements TunnelActions {
 
   /** Why the tunnel is closing or closed (StopCCN result, dead channel...). */
   get reason(): string | undefined {
-    return this.actor.getSnapshot().context.reason;
+    return this.finalReason ?? this.actor.getSnapshot().context.reason;
   }
 
   get established(): boolean {
@@ -297,7 +304,6 @@ export class Tunnel implements TunnelActions {
     const s = new Session(this, data, this.env.sessionMachine);
     this.sessions.set(id, s);
     s.start();
-    this.env.events.sessionChanged(s);
     return s;
   }
 
@@ -312,7 +318,6 @@ export class Tunnel implements TunnelActions {
 
   sendSessionMessage(s: Session, kind: string, avps: AvpInstance[]): void {
     this.send(MessageTypes[kind as keyof typeof MessageTypes], avps, s.data.peerSessionId);
-    if (kind !== 'CDN') this.env.events.sessionChanged(s);
   }
 
   sessionUp(s: Session): void {
@@ -331,7 +336,6 @@ export class Tunnel implements TunnelActions {
         this.env.log.error({ tunnel: this.id, session: s.localSessionId, err: String(e) }, 'data plane refused the session');
         s.actor.send({ type: 'CLOSE', result: { resultCode: CdnResult.NoFacilitiesTemporary, message: 'data plane error' } });
       });
-    this.env.events.sessionChanged(s);
   }
 
   sessionClosed(s: Session): void {
@@ -418,7 +422,6 @@ export class Tunnel implements TunnelActions {
   sendSccrp(): void {
     if (this.data.peerReceiveWindowSize) this.channel.setPeerReceiveWindowSize(this.data.peerReceiveWindowSize);
     this.send(MessageTypes.SCCRP, buildSccrp(this.data, this.options));
-    this.env.events.tunnelChanged(this);
   }
 
   sendScccn(): void {
@@ -446,12 +449,12 @@ export class Tunnel implements TunnelActions {
         this.close({ resultCode: StopCcnResult.GeneralError, errorCode: GeneralError.InsufficientResources, message: 'data plane error' });
       });
     for (const s of this.sessions.values()) s.actor.send({ type: 'TUNNEL_UP' });
-    this.env.events.tunnelChanged(this);
   }
 
-  closed(_ctx: TunnelContext): void {
+  closed(ctx: TunnelContext): void {
     if (this.closedAlready) return;
     this.closedAlready = true;
+    this.finalReason = ctx.reason;
     this.channel.close();
     // StopCCN clears every session implicitly (RFC 2661 §6.4): no CDNs.
     for (const s of [...this.sessions.values()]) s.actor.send({ type: 'TUNNEL_DOWN', reason: this.reason ?? 'tunnel closed' });

@@ -50,10 +50,12 @@ export class UdpSocketFactory implements SocketFactory {
             this.sendErrors++;
           });
           const addr = sock.address();
-          const handle = (sock as unknown as { _handle?: { fd?: number } })._handle;
           const ts: TunnelSocket = {
             local: { address: addr.address, port: addr.port },
-            fd: handle?.fd,
+            // Read only when asked (the kernel data plane): touching _handle prints a deprecation warning.
+            get fd() {
+              return (sock as unknown as { _handle?: { fd?: number } })._handle?.fd;
+            },
             send: (buf) => {
               sock.send(buf, (err) => {
                 if (err) this.sendErrors++;
