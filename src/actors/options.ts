@@ -22,6 +22,9 @@ export interface TunnelOptions {
   /** L2TPv3 Router ID (RFC 3931 §5.4.3). */
   routerId: number;
   maxSessions: number;
+  /** Whether the peer may place calls toward us: ICRQ (it acts as LAC) and OCRQ (it acts as LNS). */
+  acceptIncomingCalls: boolean;
+  acceptOutgoingCalls: boolean;
   /** Session profile used for sessions the peer creates in this tunnel. */
   session: SessionOptions;
 }
@@ -58,6 +61,8 @@ export const DEFAULT_TUNNEL_OPTIONS: TunnelOptions = {
   vendorName: 'l2tpd',
   routerId: 1,
   maxSessions: 65535,
+  acceptIncomingCalls: true,
+  acceptOutgoingCalls: true,
   session: DEFAULT_SESSION_OPTIONS,
 };
 

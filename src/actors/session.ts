@@ -2,7 +2,8 @@
  * One session (call) of a tunnel: its plain data, its XState actor, and the actions the session
  * machine names. The tunnel routes messages here already judged; this object only acts.
  */
-import { createActor, type Actor } from 'xstate';
+import type { Logger } from 'pino';
+import { createActor, type Actor, type Snapshot } from 'xstate';
 import type { Refusal } from './tunnel-machine.js';
 import type { SessionActions, SessionContext, SessionMachine, SessionStateName } from './session-machine.js';
 import { buildCdn, buildSessionMessage, type SessionData } from './session-messages.js';
@@ -11,16 +12,24 @@ import type { Tunnel } from './tunnel.js';
 export class Session implements SessionActions {
   readonly actor: Actor<SessionMachine>;
   private finalReason: string | undefined;
+  private logger: Logger | undefined;
 
   constructor(
     readonly tunnel: Tunnel,
     readonly data: SessionData,
     machine: SessionMachine,
+    snapshot?: unknown,
   ) {
     this.actor = createActor(machine, {
       input: { localTunnelId: data.localTunnelId, localSessionId: data.localSessionId, callType: data.callType },
       clock: tunnel.env.clock,
+      ...(snapshot ? { snapshot: snapshot as Snapshot<unknown> } : {}),
     });
+  }
+
+  /** Created on first use: most sessions never log on their own. */
+  get log(): Logger {
+    return (this.logger ??= this.tunnel.log.child({ session: this.data.localSessionId }));
   }
 
   start(): void {
@@ -29,6 +38,7 @@ export class Session implements SessionActions {
     this.actor.subscribe((snap) => {
       if (snap.value === last) return;
       last = snap.value;
+      if (this.logger?.isLevelEnabled('debug')) this.logger.debug({ state: snap.value }, 'session state');
       if (snap.status === 'active') this.tunnel.env.events.sessionChanged(this);
     });
     this.actor.start();

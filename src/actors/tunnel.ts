@@ -6,7 +6,8 @@
  * Inbound path: header (already peeked by the shard) → body decode → (v3) digest check → control
  * channel (ordering, acks) → `deliver` → a judged event for the tunnel or one of its sessions.
  */
-import { createActor, type Actor } from 'xstate';
+import type { Logger } from 'pino';
+import { createActor, type Actor, type Snapshot } from 'xstate';
 import {
   avp,
   CdnResult,
@@ -48,6 +49,8 @@ const SESSION_MESSAGES = new Set<number>([
   MessageTypes.CDN, MessageTypes.WEN, MessageTypes.SLI,
 ]);
 
+const kindName = (t: number) => MESSAGE_BY_TYPE[t]?.key ?? String(t);
+
 export interface TunnelCounters {
   malformed: number;
   badDigest: number;
@@ -59,6 +62,8 @@ export class Tunnel implements TunnelActions {
   readonly actor: Actor<TunnelEnv['tunnelMachine']>;
   channel: ControlChannel<ChannelItem>;
   readonly sessions = new Map<number, Session>();
+  /** Per-tunnel logger: `l2tpctl trace debug --tunnel ID` raises its level alone. */
+  readonly log: Logger;
   readonly counters: TunnelCounters = { malformed: 0, badDigest: 0, unknownSession: 0, unexpectedAvps: 0 };
   private nextCallSerial = 1;
   private authKey: Buffer | undefined;
@@ -69,10 +74,15 @@ export class Tunnel implements TunnelActions {
     readonly env: TunnelEnv,
     readonly data: TunnelData,
     public options: TunnelOptions,
-    channelState?: ControlChannelState<ChannelItem>,
+    restored?: { channel: unknown; machine: unknown },
   ) {
-    this.channel = this.newChannel(channelState);
-    this.actor = createActor(env.tunnelMachine, { input: { localTunnelId: data.localTunnelId, holdMs: retransmissionCycleMs(options) }, clock: env.clock });
+    this.log = env.log.child({ tunnel: data.localTunnelId });
+    this.channel = this.newChannel(restored?.channel as ControlChannelState<ChannelItem> | undefined);
+    this.actor = createActor(env.tunnelMachine, {
+      input: { localTunnelId: data.localTunnelId, holdMs: retransmissionCycleMs(options) },
+      clock: env.clock,
+      ...(restored ? { snapshot: restored.machine as Snapshot<unknown> } : {}),
+    });
     if (options.secret && options.authMode === 'challenge') this.authKey = deriveV3AuthKey(options.secret);
   }
 
@@ -128,6 +138,38 @@ export class Tunnel implements TunnelActions {
     );
   }
 
+  /** The tunnel's whole state as plain data: kept by the state store, handed back after a restart. */
+  record(): { data: TunnelData; options: TunnelOptions; channel: unknown; machine: unknown; sessions: { data: SessionData; machine: unknown }[] } {
+    return {
+      data: this.data,
+      options: this.options,
+      channel: this.channel.snapshot(),
+      machine: this.actor.getPersistedSnapshot(),
+      sessions: [...this.sessions.values()].map((s) => ({ data: s.data, machine: s.actor.getPersistedSnapshot() })),
+    };
+  }
+
+  /** Re-create the sessions of a restored tunnel (their actors resume from their snapshots). */
+  restoreSessions(sessions: { data: SessionData; machine: unknown }[]): void {
+    for (const r of sessions) {
+      const s = new Session(this, r.data, this.env.sessionMachine, r.machine);
+      this.sessions.set(r.data.localSessionId, s);
+      if (r.data.callSerialNumber >= this.nextCallSerial) this.nextCallSerial = r.data.callSerialNumber + 1;
+      s.start();
+    }
+  }
+
+  /** Trace level of this tunnel, or of one of its sessions. */
+  setTrace(level: string, sessionId?: number): void {
+    if (sessionId === undefined) {
+      this.log.level = level;
+      return;
+    }
+    const s = this.sessions.get(sessionId);
+    if (!s) throw new Error(`no session ${sessionId} in tunnel ${this.id}`);
+    s.log.level = level;
+  }
+
   // ---- inbound ----------------------------------------------------------------------------
 
   /** A control packet for this tunnel (header already checked by the shard). */
@@ -138,7 +180,7 @@ export class Tunnel implements TunnelActions {
     } catch (e) {
       if (!(e instanceof L2tpCodecError)) throw e;
       this.counters.malformed++;
-      this.env.log.warn({ tunnel: this.id, err: e.message, field: e.field, offset: e.offset }, 'malformed control message');
+      this.log.warn({ tunnel: this.id, err: e.message, field: e.field, offset: e.offset }, 'malformed control message');
       // The header was sound: sequence it so the peer is acknowledged and we can answer as the RFC says.
       const messageType = e instanceof MalformedMessageError ? e.messageType : undefined;
       if (messageType !== undefined) this.channel.receive(h.ns ?? 0, h.nr ?? 0, { malformed: e, messageType, sessionId: h.sessionId });
@@ -146,7 +188,7 @@ export class Tunnel implements TunnelActions {
     }
     if (this.data.version === 3 && this.authKey && !this.verifyDigest(buf, d)) {
       this.counters.badDigest++;
-      this.env.log.warn({ tunnel: this.id, type: d.message.messageType }, 'control message failed authentication: dropped (RFC 3931 §5.4.1)');
+      this.log.warn({ tunnel: this.id, type: d.message.messageType }, 'control message failed authentication: dropped (RFC 3931 §5.4.1)');
       return;
     }
     const ackOnly = d.message.messageType === undefined || d.message.messageType === MessageTypes.ACK;
@@ -174,6 +216,9 @@ export class Tunnel implements TunnelActions {
     if (!('inbound' in item)) return;
     const d = item.inbound;
     const m = d.message;
+    if (this.log.isLevelEnabled('debug')) {
+      this.log.debug({ type: MESSAGE_BY_TYPE[m.messageType ?? 0]?.key ?? m.messageType, ns: m.ns, nr: m.nr, session: m.sessionId, avps: m.avps.length }, 'received');
+    }
     if (d.unexpected.length > 0) this.counters.unexpectedAvps += d.unexpected.length;
     if (d.violation) {
       if (d.violation.scope === 'tunnel' || m.messageType === undefined || !SESSION_MESSAGES.has(m.messageType)) {
@@ -210,7 +255,7 @@ export class Tunnel implements TunnelActions {
         return;
       default:
         if (SESSION_MESSAGES.has(t)) return this.deliverToSession(m, t);
-        this.env.log.info({ tunnel: this.id, type: t }, 'ignoring control message of unknown or unhandled type');
+        this.log.info({ tunnel: this.id, type: t }, 'ignoring control message of unknown or unhandled type');
     }
   }
 
@@ -236,7 +281,7 @@ export class Tunnel implements TunnelActions {
     const s = this.sessionFor(m);
     if (!s) {
       this.counters.unknownSession++;
-      this.env.log.info({ tunnel: this.id, type: MESSAGE_BY_TYPE[t]?.key, session: m.sessionId }, 'message for an unknown session: ignored');
+      this.log.info({ tunnel: this.id, type: MESSAGE_BY_TYPE[t]?.key, session: m.sessionId }, 'message for an unknown session: ignored');
       return;
     }
     switch (t) {
@@ -255,7 +300,7 @@ export class Tunnel implements TunnelActions {
       }
       default:
         // WEN and SLI carry link information (RFC 2661 §6.13/§6.14): logged; the pseudowire handler may use them later.
-        this.env.log.debug({ tunnel: this.id, session: s.localSessionId, type: MESSAGE_BY_TYPE[t]?.key }, 'link information');
+        this.log.debug({ tunnel: this.id, session: s.localSessionId, type: MESSAGE_BY_TYPE[t]?.key }, 'link information');
     }
   }
 
@@ -263,6 +308,9 @@ export class Tunnel implements TunnelActions {
   private incomingCall(m: ControlMessage, t: number): void {
     const callType: CallType = t === MessageTypes.ICRQ ? 'lnsIncoming' : 'lacOutgoing';
     if (!this.established) return this.refuseUnknownCall(m, { resultCode: CdnResult.GeneralError, errorCode: GeneralError.NoControlConnection });
+    if (callType === 'lnsIncoming' ? !this.options.acceptIncomingCalls : !this.options.acceptOutgoingCalls) {
+      return this.refuseUnknownCall(m, { resultCode: CdnResult.NoFacilitiesPermanent, message: `${kindName(t)} not accepted from this peer` });
+    }
     if (this.sessions.size >= this.options.maxSessions) {
       return this.refuseUnknownCall(m, { resultCode: CdnResult.NoFacilitiesTemporary, message: 'session limit of this tunnel reached' });
     }
@@ -333,7 +381,7 @@ export class Tunnel implements TunnelActions {
         ...(s.data.peerCookie ? { peerCookie: Buffer.from(s.data.peerCookie, 'hex') } : {}),
       })
       .catch((e: unknown) => {
-        this.env.log.error({ tunnel: this.id, session: s.localSessionId, err: String(e) }, 'data plane refused the session');
+        this.log.error({ tunnel: this.id, session: s.localSessionId, err: String(e) }, 'data plane refused the session');
         s.actor.send({ type: 'CLOSE', result: { resultCode: CdnResult.NoFacilitiesTemporary, message: 'data plane error' } });
       });
   }
@@ -386,11 +434,14 @@ export class Tunnel implements TunnelActions {
       });
       digest = { algorithm: this.options.digest, key: this.authKey!, nonces };
     }
+    if (this.log.isLevelEnabled('debug')) {
+      this.log.debug({ type: m.messageType === undefined ? 'ZLB' : (MESSAGE_BY_TYPE[m.messageType]?.key ?? m.messageType), ns, nr, session: m.sessionId }, 'sent');
+    }
     try {
       const buf = encodeControl(m, { secret: this.options.secret, transport: this.options.encapsulation, digest });
       this.env.transmit(this, buf);
     } catch (e) {
-      this.env.log.error({ tunnel: this.id, err: String(e) }, 'could not encode a control message');
+      this.log.error({ tunnel: this.id, err: String(e) }, 'could not encode a control message');
     }
   }
 
@@ -412,7 +463,7 @@ export class Tunnel implements TunnelActions {
 
   private fallBackToV2(): void {
     if (!this.data.fellBackToV2 && this.data.version === 3 && this.options.encapsulation === 'udp') {
-      this.env.log.info({ tunnel: this.id }, 'peer does not speak L2TPv3: falling back to L2TPv2');
+      this.log.info({ tunnel: this.id }, 'peer does not speak L2TPv3: falling back to L2TPv2');
       this.actor.send({ type: 'V2_FALLBACK' });
     } else {
       this.actor.send({ type: 'STOPCCN', result: { resultCode: StopCcnResult.UnsupportedProtocolVersion } });
@@ -445,7 +496,7 @@ export class Tunnel implements TunnelActions {
         peer: this.data.peer,
       })
       .catch((e: unknown) => {
-        this.env.log.error({ tunnel: this.id, err: String(e) }, 'data plane refused the tunnel');
+        this.log.error({ tunnel: this.id, err: String(e) }, 'data plane refused the tunnel');
         this.close({ resultCode: StopCcnResult.GeneralError, errorCode: GeneralError.InsufficientResources, message: 'data plane error' });
       });
     for (const s of this.sessions.values()) s.actor.send({ type: 'TUNNEL_UP' });

@@ -20,6 +20,8 @@ import type { SessionData } from '../actors/session-messages.js';
 import { IdAllocator } from './id-allocator.js';
 import type { Endpoint, SocketFactory, TunnelSocket } from './sockets.js';
 import { sessionInfo, tunnelInfo, type SessionInfo, type TunnelInfo } from './views.js';
+import type { TunnelRecord } from './thread-protocol.js';
+import type { TunnelData } from '../actors/handshake.js';
 
 export type PeerDecision = { accept: true; profile: string; options: TunnelOptions } | { accept: false; profile: string; options: TunnelOptions; reason: string };
 
@@ -43,6 +45,12 @@ export interface ShardOptions {
   forward(shard: number, buf: Buffer, from: Endpoint, to: Endpoint): void;
   /** Change notifications (store, management, hooks). */
   events?: Partial<TunnelEvents>;
+  /**
+   * Where tunnel records go (the main thread's state store). Changed tunnels are flushed at most
+   * every `persistIntervalMs`: the durability point (docs/architecture.md).
+   */
+  persist?(upserts: TunnelRecord[], deletes: number[]): void;
+  persistIntervalMs?: number;
 }
 
 export interface ShardStats {
@@ -84,6 +92,9 @@ export class Shard {
   private readonly tunnelIds: IdAllocator;
   private readonly sessionIds = new Map<number, IdAllocator>();
   private readonly env: TunnelEnv;
+  private readonly dirty = new Set<number>();
+  private readonly removed = new Set<number>();
+  private flushTimer: NodeJS.Timeout | null = null;
 
   constructor(readonly o: ShardOptions) {
     // 16-bit IDs for v2, shard-encoded: k, k+n, k+2n... (never 0).
@@ -91,11 +102,18 @@ export class Shard {
     const events: TunnelEvents = {
       tunnelChanged: (t) => {
         if (t.established) this.halfOpen.delete(t.id);
+        this.markDirty(t.id);
         o.events?.tunnelChanged?.(t);
       },
       tunnelClosed: (t) => this.onTunnelClosed(t),
-      sessionChanged: (s) => o.events?.sessionChanged?.(s),
-      sessionClosed: (s) => o.events?.sessionClosed?.(s),
+      sessionChanged: (s) => {
+        this.markDirty(s.data.localTunnelId);
+        o.events?.sessionChanged?.(s);
+      },
+      sessionClosed: (s) => {
+        this.markDirty(s.data.localTunnelId);
+        o.events?.sessionClosed?.(s);
+      },
     };
     this.env = {
       clock: o.clock,
@@ -153,8 +171,10 @@ export class Shard {
       this.stats.unknownTunnel++;
       return;
     }
-    if (h.isControl) t.receiveControl(buf, h);
-    else if (h.version === 2) this.o.dataPlane.accountRx?.(t.id, h.sessionId, buf.length - h.headerLength);
+    if (h.isControl) {
+      t.receiveControl(buf, h);
+      this.markDirty(t.id); // Ns/Nr moved
+    } else if (h.version === 2) this.o.dataPlane.accountRx?.(t.id, h.sessionId, buf.length - h.headerLength);
   }
 
   private handleSccrq(buf: Buffer, h: HeaderInfo, from: Endpoint, to: Endpoint, onTunnelSocket: boolean): void {
@@ -258,8 +278,81 @@ export class Shard {
     }
     this.halfOpen.delete(t.id);
     this.tunnelIds.release(t.id);
+    this.dirty.delete(t.id);
+    this.removed.add(t.id);
+    this.scheduleFlush();
     this.o.log.info({ tunnel: t.id, peer: t.data.peer, reason: t.reason }, 'tunnel closed');
     this.o.events?.tunnelClosed?.(t);
+  }
+
+  // ---- persistence and restore ---------------------------------------------------------------
+
+  private markDirty(id: number): void {
+    if (!this.o.persist || !this.tunnels.has(id)) return;
+    this.dirty.add(id);
+    this.scheduleFlush();
+  }
+
+  private scheduleFlush(): void {
+    if (!this.o.persist || this.flushTimer) return;
+    this.flushTimer = setTimeout(() => this.flush(), this.o.persistIntervalMs ?? 50);
+  }
+
+  /** Send every changed tunnel's record to the store now. */
+  flush(): void {
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.flushTimer = null;
+    if (!this.o.persist || (this.dirty.size === 0 && this.removed.size === 0)) return;
+    const upserts: TunnelRecord[] = [];
+    for (const id of this.dirty) {
+      const t = this.tunnels.get(id);
+      if (t && t.state !== 'closed') upserts.push({ localTunnelId: id, ...t.record() });
+    }
+    const deletes = [...this.removed];
+    this.dirty.clear();
+    this.removed.clear();
+    this.o.persist(upserts, deletes);
+  }
+
+  /**
+   * Bring back tunnels from their records (a restarted worker): IDs claimed, sockets re-opened on
+   * the same local address and port, actors resumed from their snapshots, the data plane told again.
+   */
+  async restore(records: TunnelRecord[]): Promise<number> {
+    let n = 0;
+    for (const r of records) {
+      const data = r.data as TunnelData;
+      if (!this.tunnelIds.claim(r.localTunnelId)) continue;
+      let sock: TunnelSocket;
+      try {
+        sock = await this.o.sockets.open(data.local, data.peer, (b, f, via) => this.handlePacket(b, f, via.local, via));
+      } catch (e) {
+        this.tunnelIds.release(r.localTunnelId);
+        this.o.log.error({ tunnel: r.localTunnelId, err: String(e) }, 'could not restore a tunnel socket');
+        continue;
+      }
+      const t = new Tunnel(this.env, data, r.options as TunnelOptions, { channel: r.channel, machine: r.machine });
+      this.tunnels.set(t.id, t);
+      this.sockets.set(t.id, sock);
+      const alloc = this.sessionAllocator(t);
+      for (const s of r.sessions) alloc.claim((s.data as SessionData).localSessionId);
+      t.restoreSessions(r.sessions as { data: SessionData; machine: unknown }[]);
+      t.start();
+      if (t.established) {
+        await this.o.dataPlane
+          .createTunnel({ localTunnelId: t.id, peerTunnelId: data.peerTunnelId, version: data.version, encapsulation: t.options.encapsulation, local: data.local, peer: data.peer })
+          .catch(() => undefined);
+        for (const s of t.sessions.values()) {
+          if (s.state === 'established') {
+            await this.o.dataPlane
+              .createSession({ localTunnelId: t.id, localSessionId: s.localSessionId, peerSessionId: s.data.peerSessionId, pseudowire: s.data.pseudowire })
+              .catch(() => undefined);
+          }
+        }
+      }
+      n++;
+    }
+    return n;
   }
 
   // ---- management ----------------------------------------------------------------------------
@@ -316,6 +409,12 @@ export class Shard {
       for (const s of t.sessions.values()) out.push(sessionInfo(s));
     }
     return out;
+  }
+
+  sessionCount(): number {
+    let n = 0;
+    for (const t of this.tunnels.values()) n += t.sessions.size;
+    return n;
   }
 
   session(tunnelId: number, sessionId: number): Session | undefined {

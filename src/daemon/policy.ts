@@ -1,0 +1,67 @@
+/**
+ * From configuration to what the shard asks: which tunnel options an incoming SCCRQ gets (ProL2TP's
+ * peer profiles, matched by host name or address) and the options of a named tunnel profile.
+ */
+import os from 'node:os';
+import type { TunnelOptions } from '../actors/options.js';
+import type { Config } from '../config/index.js';
+import type { PeerDecision, PeerPolicy } from '../workers/shard.js';
+
+const VENDOR = 'l2tpd (TypeScript L2TP concentrator)';
+
+export function tunnelOptions(config: Config, tunnelProfile: string, sessionProfile: string, calls = { incoming: true, outgoing: true }): TunnelOptions {
+  const tp = config.tunnelProfile(tunnelProfile);
+  const sp = config.sessionProfile(sessionProfile);
+  return {
+    version: tp.version,
+    encapsulation: tp.encapsulation,
+    authMode: tp.authMode,
+    secret: tp.secret === undefined ? undefined : Buffer.from(tp.secret, 'utf8'),
+    hideAvps: tp.hideAvps,
+    digest: tp.digest,
+    receiveWindowSize: tp.receiveWindowSize,
+    helloIntervalMs: tp.helloIntervalMs,
+    retransmitInitialMs: tp.retransmitInitialMs,
+    retransmitCapMs: tp.retransmitCapMs,
+    maxRetransmits: tp.maxRetransmits,
+    ackDelayMs: tp.ackDelayMs,
+    hostName: tp.hostName || config.system.hostname || os.hostname(),
+    vendorName: VENDOR,
+    routerId: config.system.routerId,
+    maxSessions: config.system.limits.maxSessionsPerTunnel,
+    acceptIncomingCalls: calls.incoming,
+    acceptOutgoingCalls: calls.outgoing,
+    session: {
+      pseudowire: sp.pseudowire,
+      sequencing: sp.sequencing === 'required',
+      cookieLength: sp.cookieLength,
+      l2SpecificSublayer: sp.l2SpecificSublayer,
+    },
+  };
+}
+
+export function policyFromConfig(config: Config): PeerPolicy {
+  return {
+    incoming({ hostName, address }): PeerDecision {
+      const peer = config.matchPeer({ ...(hostName !== undefined ? { hostName } : {}), address });
+      const options = tunnelOptions(config, peer.tunnelProfile, peer.sessionProfile, { incoming: peer.lac, outgoing: peer.lns });
+      const profile = peer.tunnelProfile;
+      if (!peer.accept) return { accept: false, profile, options, reason: `peer profile ${peer.name} does not accept tunnels` };
+      // auth_mode simple: the peer must be known by a peer profile of its own (host name or address match).
+      if (options.authMode === 'simple' && peer.match === undefined) {
+        return { accept: false, profile, options, reason: `host name ${hostName ?? '(none)'} is not a configured peer` };
+      }
+      if (options.authMode === 'challenge' && !options.secret) {
+        return { accept: false, profile, options, reason: `tunnel profile ${profile} requires a secret` };
+      }
+      return { accept: true, profile, options };
+    },
+    profile(name) {
+      try {
+        return tunnelOptions(config, name, 'default');
+      } catch {
+        return undefined;
+      }
+    },
+  };
+}

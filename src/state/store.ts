@@ -1,0 +1,40 @@
+/**
+ * The state store: where tunnel records (tunnel data, control channel snapshot, machine snapshots,
+ * sessions) live so that a restarted worker (and, with Redis, a surviving node) can bring tunnels
+ * back. The memory store is the embedded default; it lives in the main thread, so it survives a
+ * worker crash but not the process.
+ */
+import type { TunnelRecord } from '../workers/thread-protocol.js';
+
+export interface StateStore {
+  readonly kind: 'memory' | 'redis';
+  apply(shard: number, upserts: TunnelRecord[], deletes: number[]): Promise<void>;
+  loadShard(shard: number): Promise<TunnelRecord[]>;
+  close(): Promise<void>;
+}
+
+export class MemoryStateStore implements StateStore {
+  readonly kind = 'memory' as const;
+  private readonly shards = new Map<number, Map<number, TunnelRecord>>();
+
+  async apply(shard: number, upserts: TunnelRecord[], deletes: number[]): Promise<void> {
+    let m = this.shards.get(shard);
+    if (!m) this.shards.set(shard, (m = new Map()));
+    for (const id of deletes) m.delete(id);
+    for (const r of upserts) m.set(r.localTunnelId, r);
+  }
+
+  async loadShard(shard: number): Promise<TunnelRecord[]> {
+    return [...(this.shards.get(shard)?.values() ?? [])];
+  }
+
+  get size(): number {
+    let n = 0;
+    for (const m of this.shards.values()) n += m.size;
+    return n;
+  }
+
+  async close(): Promise<void> {
+    this.shards.clear();
+  }
+}

@@ -1,0 +1,84 @@
+/**
+ * Management calls a shard answers (the main thread fans out or routes them by tunnel ID).
+ */
+import type { Logger } from 'pino';
+import { Shard, ShardError } from './shard.js';
+import { tunnelInfo } from './views.js';
+
+type Params = Record<string, unknown>;
+
+const num = (p: Params, k: string): number => {
+  const v = p[k];
+  if (typeof v !== 'number' || !Number.isInteger(v)) throw new ShardError(`parameter ${k} must be an integer`, 'bad-request');
+  return v;
+};
+const optStr = (p: Params, k: string): string | undefined => (typeof p[k] === 'string' ? (p[k] as string) : undefined);
+
+export async function handleShardRpc(shard: Shard, method: string, params: unknown, log: Logger): Promise<unknown> {
+  const p = (params ?? {}) as Params;
+  switch (method) {
+    case 'tunnels.list':
+      return shard.listTunnels();
+    case 'tunnels.get': {
+      const id = num(p, 'tunnelId');
+      const t = shard.tunnels.get(id);
+      if (!t) throw new ShardError(`no tunnel ${id}`, 'not-found');
+      return { ...tunnelInfo(t, shard.o.index), sessions: shard.listSessions(id) };
+    }
+    case 'tunnels.create': {
+      const peer = p['peer'] as { address: string; port: number };
+      const local = p['local'] as { address: string; port: number } | undefined;
+      const version = p['version'] as 2 | 3 | undefined;
+      return shard.createTunnel({
+        peer,
+        profile: optStr(p, 'profile') ?? 'default',
+        ...(local ? { local } : {}),
+        ...(version ? { version } : {}),
+        ...(optStr(p, 'name') ? { name: optStr(p, 'name')! } : {}),
+        persistent: p['persistent'] === true,
+      });
+    }
+    case 'tunnels.delete':
+      shard.deleteTunnel(num(p, 'tunnelId'));
+      return { ok: true };
+    case 'sessions.list':
+      return shard.listSessions(p['tunnelId'] === undefined ? undefined : num(p, 'tunnelId'));
+    case 'sessions.get': {
+      const s = shard.session(num(p, 'tunnelId'), num(p, 'sessionId'));
+      if (!s) throw new ShardError(`no session ${String(p['tunnelId'])}/${String(p['sessionId'])}`, 'not-found');
+      return shard.listSessions(s.data.localTunnelId).find((x) => x.sessionId === s.localSessionId);
+    }
+    case 'sessions.create': {
+      const type = p['type'] === 'lns-outgoing' ? 'lnsOutgoing' : 'lacIncoming';
+      const extra: Record<string, string> = {};
+      if (optStr(p, 'callingNumber')) extra['callingNumber'] = optStr(p, 'callingNumber')!;
+      if (optStr(p, 'calledNumber')) extra['calledNumber'] = optStr(p, 'calledNumber')!;
+      return shard.createSession(num(p, 'tunnelId'), type, extra);
+    }
+    case 'sessions.delete':
+      shard.deleteSession(num(p, 'tunnelId'), num(p, 'sessionId'));
+      return { ok: true };
+    case 'trace.set': {
+      const level = optStr(p, 'level') ?? 'info';
+      if (p['tunnelId'] === undefined) {
+        log.level = level;
+        return { ok: true };
+      }
+      const t = shard.tunnels.get(num(p, 'tunnelId'));
+      if (!t) throw new ShardError(`no tunnel ${String(p['tunnelId'])}`, 'not-found');
+      t.setTrace(level, p['sessionId'] === undefined ? undefined : num(p, 'sessionId'));
+      return { ok: true };
+    }
+    case 'stats':
+      return { ...shard.stats, tunnels: shard.tunnels.size, sessions: shard.sessionCount() };
+    case 'shutdown':
+      await shard.closeAll(typeof p['ms'] === 'number' ? (p['ms'] as number) : 3000);
+      shard.flush();
+      return { ok: true };
+    case 'flush':
+      shard.flush();
+      return { ok: true };
+    default:
+      throw new ShardError(`unknown shard method ${method}`, 'bad-request');
+  }
+}

@@ -1,0 +1,86 @@
+/**
+ * Entry point of a shard worker thread: builds its Shard from the init message, takes batched
+ * packets and management calls from the main thread, and sends back forwards, results and records.
+ * Errors of one call are answered as errors; nothing a peer sends can end the thread (the shard and
+ * codec only throw typed errors, caught where packets enter).
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import pino from 'pino';
+import { parseConfig, type Config } from '../config/index.js';
+import { policyFromConfig } from '../daemon/policy.js';
+import { NullDataPlane } from '../dataplane/null.js';
+import { Shard, ShardError } from './shard.js';
+import { UdpSocketFactory } from './sockets.js';
+import { TimerWheel } from './timer-wheel.js';
+import { Batcher, type FromWorker, type PacketItem, type ShardInit, type ToWorker } from './thread-protocol.js';
+import { handleShardRpc } from './shard-rpc.js';
+
+const port = parentPort;
+if (!port) throw new Error('shard-worker must run in a worker thread');
+
+function post(m: FromWorker): void {
+  port!.postMessage(m);
+}
+
+function buildConfig(text: string | null, file: string | null, overrides: Record<string, unknown>): Config {
+  return parseConfig(text ?? '', file ?? '<built-in defaults>', overrides);
+}
+
+async function start(init: ShardInit): Promise<void> {
+  const log = pino({ level: init.logLevel, base: { shard: init.index } });
+  let config = buildConfig(init.configText, init.configFile, init.overrides);
+  let policy = policyFromConfig(config);
+  const forwards = new Batcher<PacketItem & { shard: number }>((items) => post({ type: 'forward', items }));
+  const shard = new Shard({
+    index: init.index,
+    count: init.count,
+    clock: new TimerWheel(),
+    dataPlane: new NullDataPlane(),
+    log,
+    sockets: new UdpSocketFactory(),
+    policy: { incoming: (p) => policy.incoming(p), profile: (n) => policy.profile(n) },
+    limits: { maxTunnels: config.system.limits.maxTunnels, maxHalfOpenTunnels: config.system.limits.maxHalfOpenTunnels },
+    forward: (shardIndex, buf, from, to) => forwards.push({ shard: shardIndex, buf, from, to }),
+    persist: (upserts, deletes) => post({ type: 'records', upserts, deletes }),
+  });
+  const restored = init.restore ? await shard.restore(init.restore.tunnels) : 0;
+  if (restored > 0) log.info({ restored }, 'tunnels restored after worker restart');
+
+  port!.on('message', (m: ToWorker) => {
+    switch (m.type) {
+      case 'packets':
+        for (const p of m.items) {
+          shard.handlePacket(Buffer.from(p.buf.buffer, p.buf.byteOffset, p.buf.byteLength), p.from, p.to);
+        }
+        return;
+      case 'rpc':
+        handleShardRpc(shard, m.method, m.params, log).then(
+          (result) => post({ type: 'rpc-result', id: m.id, result }),
+          (e: unknown) =>
+            post({
+              type: 'rpc-result',
+              id: m.id,
+              error: { code: e instanceof ShardError ? e.code : 'internal', message: e instanceof Error ? e.message : String(e) },
+            }),
+        );
+        return;
+      case 'config':
+        try {
+          config = buildConfig(m.configText, m.configFile, m.overrides);
+          policy = policyFromConfig(config);
+        } catch (e) {
+          log.error({ err: String(e) }, 'worker could not apply the new configuration');
+        }
+        return;
+      case 'init':
+        return;
+    }
+  });
+  post({ type: 'ready', index: init.index, restored });
+}
+
+start(workerData as ShardInit).catch((e: unknown) => {
+  // Startup failures end the thread; the supervisor reports and retries.
+  console.error(`shard worker failed to start: ${e instanceof Error ? e.stack : String(e)}`);
+  process.exit(1);
+});

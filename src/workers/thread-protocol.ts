@@ -1,0 +1,73 @@
+/**
+ * Messages between the main thread and shard workers. Packets travel in batches (DESIGN.md: 1.5M
+ * msg/s batched vs 48k/s one at a time): everything queued for a worker during one turn of the
+ * event loop goes in one postMessage.
+ */
+import type { Endpoint } from './sockets.js';
+
+export interface PacketItem {
+  buf: Uint8Array;
+  from: Endpoint;
+  to: Endpoint;
+}
+
+/** Everything a worker needs to build its shard; config is passed as text so all threads parse the same bytes. */
+export interface ShardInit {
+  index: number;
+  count: number;
+  configText: string | null;
+  configFile: string | null;
+  overrides: Record<string, unknown>;
+  dataPlane: 'null' | 'kernel';
+  logLevel: string;
+  /** Records to restore (a restarted worker gets its predecessor's tunnels back). */
+  restore?: StoredShardState;
+}
+
+/** The failover/restart record of one tunnel, as the state store keeps it. */
+export interface TunnelRecord {
+  localTunnelId: number;
+  data: unknown;
+  options: unknown;
+  channel: unknown;
+  machine: unknown;
+  sessions: { data: unknown; machine: unknown }[];
+}
+
+export interface StoredShardState {
+  tunnels: TunnelRecord[];
+}
+
+export type ToWorker =
+  | { type: 'init'; init: ShardInit }
+  | { type: 'packets'; items: PacketItem[] }
+  | { type: 'rpc'; id: number; method: string; params: unknown }
+  | { type: 'config'; configText: string | null; configFile: string | null; overrides: Record<string, unknown> };
+
+export type FromWorker =
+  | { type: 'ready'; index: number; restored: number }
+  | { type: 'forward'; items: (PacketItem & { shard: number })[] }
+  | { type: 'rpc-result'; id: number; result?: unknown; error?: { code: string; message: string } }
+  | { type: 'records'; upserts: TunnelRecord[]; deletes: number[] }
+  | { type: 'log'; line: string };
+
+/** Collects items and hands them over once per event-loop turn. */
+export class Batcher<T> {
+  private items: T[] = [];
+  private scheduled = false;
+
+  constructor(private readonly flush: (items: T[]) => void) {}
+
+  push(item: T): void {
+    this.items.push(item);
+    if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(() => {
+        this.scheduled = false;
+        const batch = this.items;
+        this.items = [];
+        if (batch.length > 0) this.flush(batch);
+      });
+    }
+  }
+}
