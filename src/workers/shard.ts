@@ -68,6 +68,8 @@ export interface CreateTunnelRequest {
   version?: 2 | 3;
   name?: string;
   persistent?: boolean;
+  /** Calls to place once the tunnel is up (configured tunnels); placed again after each re-establishment. */
+  sessions?: { callType: 'lacIncoming' | 'lnsOutgoing'; extra: Partial<SessionData> }[];
 }
 
 export class ShardError extends Error {
@@ -95,6 +97,9 @@ export class Shard {
   private readonly dirty = new Set<number>();
   private readonly removed = new Set<number>();
   private flushTimer: NodeJS.Timeout | null = null;
+  /** Persistent tunnels by tunnel ID: re-established with back-off when they close (not on admin delete). */
+  private readonly persistent = new Map<number, { req: CreateTunnelRequest; attempt: number }>();
+  private shuttingDown = false;
 
   constructor(readonly o: ShardOptions) {
     // 16-bit IDs for v2, shard-encoded: k, k+n, k+2n... (never 0).
@@ -283,6 +288,26 @@ export class Shard {
     this.scheduleFlush();
     this.o.log.info({ tunnel: t.id, peer: t.data.peer, reason: t.reason }, 'tunnel closed');
     this.o.events?.tunnelClosed?.(t);
+    const p = this.persistent.get(t.id);
+    if (p) {
+      this.persistent.delete(t.id);
+      if (!this.shuttingDown) this.reestablish(p.req, t.data.establishedAt !== undefined ? 0 : p.attempt + 1);
+    }
+  }
+
+  /** Back-off 1, 2, 4 ... 60 s with ±20% jitter so many persistent tunnels do not retry in step. */
+  private reestablish(req: CreateTunnelRequest, attempt: number): void {
+    const base = Math.min(60_000, 1000 * 2 ** Math.min(attempt, 6));
+    const delay = Math.round(base * (0.8 + Math.random() * 0.4));
+    this.o.log.info({ name: req.name, peer: req.peer, attempt, delayMs: delay }, 'persistent tunnel: re-establishing');
+    const timer = setTimeout(() => {
+      if (this.shuttingDown) return;
+      this.createTunnel(req, attempt).catch((e: unknown) => {
+        this.o.log.warn({ name: req.name, err: String(e) }, 'persistent tunnel: attempt failed');
+        this.reestablish(req, attempt + 1);
+      });
+    }, delay);
+    timer.unref?.();
   }
 
   // ---- persistence and restore ---------------------------------------------------------------
@@ -357,7 +382,7 @@ export class Shard {
 
   // ---- management ----------------------------------------------------------------------------
 
-  async createTunnel(req: CreateTunnelRequest): Promise<TunnelInfo> {
+  async createTunnel(req: CreateTunnelRequest, attempt = 0): Promise<TunnelInfo> {
     const options = this.o.policy.profile(req.profile);
     if (!options) throw new ShardError(`no tunnel profile named ${req.profile}`, 'bad-request');
     if (this.tunnels.size >= this.o.limits.maxTunnels) throw new ShardError('tunnel limit reached', 'limit');
@@ -374,12 +399,15 @@ export class Shard {
     }
     const t = this.addTunnel(id, sock, req.peer, { version, role: 'initiator', profile: req.profile, persistent: req.persistent ?? false, ...(req.name ? { name: req.name } : {}) }, { ...options, version });
     t.actor.send({ type: 'OPEN' });
+    for (const c of req.sessions ?? []) t.openSession(c.callType, { ...c.extra });
+    if (req.persistent) this.persistent.set(id, { req, attempt });
     return tunnelInfo(t, this.o.index);
   }
 
   deleteTunnel(id: number, message = 'administrative close'): void {
     const t = this.tunnels.get(id);
     if (!t) throw new ShardError(`no tunnel ${id}`, 'not-found');
+    this.persistent.delete(id); // an operator's delete is final, even for a persistent tunnel
     t.close({ resultCode: StopCcnResult.GeneralRequest, ...(message ? { errorCode: 0, message } : {}) });
   }
 
@@ -423,6 +451,7 @@ export class Shard {
 
   /** Close every tunnel with StopCCN (daemon shutdown); resolves when all are gone or after `ms`. */
   async closeAll(ms: number): Promise<void> {
+    this.shuttingDown = true;
     for (const t of this.tunnels.values()) t.close({ resultCode: StopCcnResult.ShuttingDown, errorCode: 0, message: 'l2tpd shutting down' });
     const deadline = Date.now() + ms;
     while (this.tunnels.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));

@@ -1,0 +1,150 @@
+/**
+ * The file's shape (snake_case, as operators write it). Every object is strict — an unknown key is an
+ * error, so a typo never silently falls back to a default — and every profile field is optional,
+ * because inheritance (resolve.ts) fills the rest. Cross-field rules live in resolve.ts too.
+ */
+import { z } from 'zod';
+import {
+  absolutePath, bool, dataplane, duration, endpoint, glob, int, interfaceName, interfaceTemplate, LOG_LEVELS,
+  name, NAME_PATTERN, NAME_RULE, oneOf, prefix, show, routerId, sessionType, text, vlanId, workers,
+} from './leaves.js';
+
+/** An empty YAML value (`system:` with nothing under it) reads as null: treat it as an empty section. */
+function section<S extends z.core.$ZodLooseShape>(shape: S) {
+  return z.preprocess((v) => (v === null ? {} : v), z.strictObject(shape));
+}
+
+function profiles<P extends z.ZodType>(profile: P) {
+  const key = z.string().regex(NAME_PATTERN, { error: (iss) => `must be ${NAME_RULE}, got ${show(iss.input)}` });
+  return z.preprocess((v) => (v === null ? {} : v), z.record(key, profile));
+}
+
+function list<I extends z.ZodType>(item: I) {
+  return z.preprocess((v) => (v === null ? [] : v), z.array(item));
+}
+
+/** RFC 2661 §5.8 receive window; above 32767 sequence comparison breaks (transport MAX_WINDOW). */
+const MAX_WINDOW = 32767;
+
+export const PSEUDOWIRES = ['ppp', 'ethernet', 'ethernet_vlan'] as const;
+
+const systemSchema = section({
+  hostname: text().optional(),
+  listen: list(endpoint(1701)).optional(),
+  dataplane: dataplane.optional(),
+  mgmt_socket: absolutePath.optional(),
+  workers: workers.optional(),
+  log_level: oneOf(LOG_LEVELS).optional(),
+  router_id: routerId.optional(),
+  limits: section({
+    max_tunnels: int(1, 1_000_000).optional(),
+    max_sessions_per_tunnel: int(1, 65535).optional(),
+    max_half_open_tunnels: int(1, 1_000_000).optional(),
+    max_sessions: int(1, 16_000_000).optional(),
+  }).optional(),
+});
+
+const tunnelProfileSchema = section({
+  inherit: name.optional(),
+  version: oneOf([2, 3]).optional(),
+  encapsulation: oneOf(['udp', 'ip']).optional(),
+  auth_mode: oneOf(['none', 'simple', 'challenge']).optional(),
+  secret: text(1024).optional(),
+  hide_avps: bool.optional(),
+  digest: oneOf(['hmac-md5', 'hmac-sha1']).optional(),
+  receive_window_size: int(1, MAX_WINDOW).optional(),
+  hello_interval: duration(0, 3_600_000).optional(),
+  retransmit: section({
+    initial: duration(10, 60_000).optional(),
+    // RFC 2661 §5.8: the cap "MUST be no less than 8 seconds per retransmission".
+    cap: duration(8_000, 3_600_000).optional(),
+    max_retries: int(0, 1000).optional(),
+  }).optional(),
+  // RFC 2661 §5.8 forbids withholding acks; half a second stays far below the peer's 1 s timer.
+  ack_delay: duration(0, 500).optional(),
+  host_name: text().optional(),
+});
+
+const sessionProfileSchema = section({
+  inherit: name.optional(),
+  sequencing: oneOf(['none', 'required']).optional(),
+  pseudowire: oneOf(PSEUDOWIRES).optional(),
+  cookie_length: oneOf([0, 4, 8]).optional(),
+  l2_specific_sublayer: oneOf(['none', 'default']).optional(),
+  ppp_profile: name.optional(),
+  ethernet_profile: name.optional(),
+});
+
+const pppProfileSchema = section({
+  inherit: name.optional(),
+  mru: int(128, 65535).optional(),
+  lcp_echo_interval: duration(0, 3_600_000).optional(),
+  lcp_echo_failures: int(1, 100).optional(),
+  auth: list(oneOf(['pap', 'chap', 'mschapv2'])).optional(),
+});
+
+const ethernetProfileSchema = section({
+  inherit: name.optional(),
+  interface_name: interfaceTemplate.optional(),
+  mtu: int(68, 65535).optional(),
+  bridge: interfaceName.optional(),
+  vlan_id: vlanId.optional(),
+});
+
+const peerProfileSchema = section({
+  inherit: name.optional(),
+  match: section({ host_name: glob.optional(), address: prefix.optional() }).optional(),
+  accept: bool.optional(),
+  tunnel_profile: name.optional(),
+  session_profile: name.optional(),
+  ppp_profile: name.optional(),
+  lac: bool.optional(),
+  lns: bool.optional(),
+});
+
+const sessionSchema = section({
+  name,
+  type: sessionType.optional(),
+  session_profile: name.optional(),
+  pseudowire: oneOf(PSEUDOWIRES).optional(),
+  called_number: text().optional(),
+  calling_number: text().optional(),
+  remote_end_id: text().optional(),
+});
+
+const tunnelSchema = section({
+  name,
+  peer: endpoint(1701),
+  local: endpoint(0).optional(),
+  tunnel_profile: name.optional(),
+  persistent: bool.optional(),
+  sessions: list(sessionSchema).optional(),
+});
+
+export const configFileSchema = section({
+  system: systemSchema.optional(),
+  tunnel_profiles: profiles(tunnelProfileSchema).optional(),
+  session_profiles: profiles(sessionProfileSchema).optional(),
+  ppp_profiles: profiles(pppProfileSchema).optional(),
+  ethernet_profiles: profiles(ethernetProfileSchema).optional(),
+  peer_profiles: profiles(peerProfileSchema).optional(),
+  tunnels: list(tunnelSchema).optional(),
+});
+
+/** The validated file, before inheritance and defaults. */
+export type ConfigFile = z.output<typeof configFileSchema>;
+export type RawTunnelProfile = z.output<typeof tunnelProfileSchema>;
+export type RawSessionProfile = z.output<typeof sessionProfileSchema>;
+export type RawPppProfile = z.output<typeof pppProfileSchema>;
+export type RawEthernetProfile = z.output<typeof ethernetProfileSchema>;
+export type RawPeerProfile = z.output<typeof peerProfileSchema>;
+export type RawTunnel = z.output<typeof tunnelSchema>;
+
+/** The profile sections, in the order the file documents them. */
+export const PROFILE_SECTIONS = {
+  tunnel: 'tunnel_profiles',
+  session: 'session_profiles',
+  ppp: 'ppp_profiles',
+  ethernet: 'ethernet_profiles',
+  peer: 'peer_profiles',
+} as const;
