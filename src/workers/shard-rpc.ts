@@ -36,6 +36,7 @@ export async function handleShardRpc(shard: Shard, method: string, params: unkno
         ...(version ? { version } : {}),
         ...(optStr(p, 'name') ? { name: optStr(p, 'name')! } : {}),
         persistent: p['persistent'] === true,
+        ...(Array.isArray(p['sessions']) ? { sessions: p['sessions'] as NonNullable<Parameters<Shard['createTunnel']>[0]['sessions']> } : {}),
       });
     }
     case 'tunnels.delete':

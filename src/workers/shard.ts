@@ -106,17 +106,24 @@ export class Shard {
     this.tunnelIds = new IdAllocator(1, 0xffff, o.count, o.index);
     const events: TunnelEvents = {
       tunnelChanged: (t) => {
-        if (t.established) this.halfOpen.delete(t.id);
+        if (t.established) {
+          this.halfOpen.delete(t.id);
+          o.log.info({ tunnel: t.id, peerTunnel: t.data.peerTunnelId, peer: t.data.peer, peerHostName: t.data.peerHostName, version: t.data.version }, 'tunnel established');
+        }
         this.markDirty(t.id);
         o.events?.tunnelChanged?.(t);
       },
       tunnelClosed: (t) => this.onTunnelClosed(t),
       sessionChanged: (s) => {
         this.markDirty(s.data.localTunnelId);
+        if (s.state === 'established') {
+          o.log.info({ tunnel: s.data.localTunnelId, session: s.localSessionId, peerSession: s.data.peerSessionId, callType: s.data.callType }, 'session established');
+        }
         o.events?.sessionChanged?.(s);
       },
       sessionClosed: (s) => {
         this.markDirty(s.data.localTunnelId);
+        o.log.info({ tunnel: s.data.localTunnelId, session: s.localSessionId, reason: s.reason }, 'session closed');
         o.events?.sessionClosed?.(s);
       },
     };

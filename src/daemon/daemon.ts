@@ -1,0 +1,181 @@
+/**
+ * The main thread of l2tpd (DESIGN.md "Data flow"): configuration, the listening sockets, the shard
+ * workers and their supervision, the state store and the management API. Packets that reach the
+ * listener are handed to the owning shard in O(1): by the tunnel ID's shard residue, or for an
+ * SCCRQ by a hash of the peer's address and port (so its retransmissions reach the same shard).
+ */
+import { readFileSync } from 'node:fs';
+import os from 'node:os';
+import type { Logger } from 'pino';
+import { diffConfig, formatDiff, loadConfig, type Config, type ConfigOverrides } from '../config/index.js';
+import { L2tpCodecError, peekHeader } from '../protocol/index.js';
+import { selectDataPlane } from '../dataplane/select.js';
+import { MemoryStateStore, type StateStore } from '../state/store.js';
+import { Listener } from '../workers/listener.js';
+import type { Endpoint } from '../workers/sockets.js';
+import type { PacketItem } from '../workers/thread-protocol.js';
+import { ShardHost } from './shard-host.js';
+import { MgmtServer } from '../mgmt/server.js';
+import { managementHandlers } from './mgmt-handlers.js';
+
+export interface DaemonOptions {
+  configFile: string | undefined;
+  overrides: ConfigOverrides;
+  log: Logger;
+  /** Number of shard workers; default from config (`system.workers`). */
+  workers?: number;
+}
+
+export const VERSION = '0.1.0';
+
+export class Daemon {
+  config!: Config;
+  configText: string | null = null;
+  readonly shards: ShardHost[] = [];
+  readonly store: StateStore = new MemoryStateStore();
+  readonly startedAt = Date.now();
+  dataPlaneKind: 'kernel' | 'null' = 'null';
+  dataPlaneReason = '';
+  private listener: Listener | undefined;
+  private mgmt: MgmtServer | undefined;
+  readonly stats = { listenerPackets: 0, listenerMalformed: 0, forwarded: 0 };
+
+  constructor(readonly o: DaemonOptions) {}
+
+  get log(): Logger {
+    return this.o.log;
+  }
+
+  /** Load and check the configuration; throws ConfigError (nothing has started yet). */
+  loadConfiguration(): void {
+    this.config = loadConfig(this.o.configFile, this.o.overrides);
+    this.configText = this.o.configFile ? readFileSync(this.o.configFile, 'utf8') : null;
+  }
+
+  async start(): Promise<void> {
+    this.loadConfiguration();
+    const sys = this.config.system;
+    const choice = selectDataPlane(sys.dataplane);
+    this.dataPlaneKind = choice.dataPlane.kind;
+    this.dataPlaneReason = choice.reason;
+    await choice.dataPlane.close();
+    this.log.info({ dataplane: this.dataPlaneKind }, choice.reason);
+
+    const count = this.o.workers ?? sys.workers;
+    const workerUrl = new URL('../workers/shard-worker.js', import.meta.url);
+    for (let i = 0; i < count; i++) {
+      this.shards.push(
+        new ShardHost({
+          init: {
+            index: i,
+            count,
+            configText: this.configText,
+            configFile: this.o.configFile ?? null,
+            overrides: { ...this.o.overrides },
+            dataPlane: this.dataPlaneKind,
+            logLevel: sys.logLevel,
+          },
+          store: this.store,
+          log: this.log,
+          workerUrl,
+          onForward: (shard, item) => this.toShard(shard, item),
+        }),
+      );
+    }
+    await Promise.all(this.shards.map((s) => s.start()));
+
+    this.listener = new Listener((buf, from, to) => this.onListenerPacket(buf, from, to));
+    await this.listener.listen(sys.listen.map((e) => ({ address: e.address, port: e.port })));
+
+    this.mgmt = new MgmtServer(managementHandlers(this), this.log);
+    await this.mgmt.listen(sys.mgmtSocket);
+
+    for (const [i, t] of this.config.tunnels.entries()) {
+      const shard = this.shards[i % count]!;
+      shard
+        .call('tunnels.create', {
+          peer: { address: t.peer.address, port: t.peer.port },
+          ...(t.local ? { local: { address: t.local.address, port: t.local.port } } : {}),
+          profile: t.tunnelProfile,
+          name: t.name,
+          persistent: t.persistent,
+          sessions: t.sessions.map((s) => ({
+            callType: s.type === 'lns_outgoing' ? 'lnsOutgoing' : 'lacIncoming',
+            extra: {
+              name: s.name,
+              pseudowire: s.pseudowire,
+              ...(s.callingNumber !== undefined ? { callingNumber: s.callingNumber } : {}),
+              ...(s.calledNumber !== undefined ? { calledNumber: s.calledNumber } : {}),
+              ...(s.remoteEndId !== undefined ? { remoteEndId: s.remoteEndId } : {}),
+            },
+          })),
+        })
+        .catch((e: unknown) => this.log.error({ tunnel: t.name, err: String(e) }, 'could not create a configured tunnel'));
+    }
+    this.log.info(
+      { listen: this.listener.bound.map((b) => `${b.address}:${b.port}`), mgmtSocket: sys.mgmtSocket, shards: count, pid: process.pid, host: os.hostname() },
+      'l2tpd started',
+    );
+  }
+
+  private onListenerPacket(buf: Buffer, from: Endpoint, to: Endpoint): void {
+    this.stats.listenerPackets++;
+    let tunnelId: number;
+    try {
+      tunnelId = peekHeader(buf, 'udp').tunnelId;
+    } catch (e) {
+      if (!(e instanceof L2tpCodecError)) throw e;
+      this.stats.listenerMalformed++;
+      return;
+    }
+    const n = this.shards.length;
+    const shard = tunnelId !== 0 ? tunnelId % n : hashPeer(from) % n;
+    this.toShard(shard, { buf, from, to });
+  }
+
+  private toShard(shard: number, item: PacketItem): void {
+    this.stats.forwarded++;
+    this.shards[shard]?.deliver(item);
+  }
+
+  /** SIGHUP: re-read the file; on any error keep running with the old configuration. */
+  reload(): string[] {
+    const old = this.config;
+    let next: Config;
+    let text: string | null;
+    try {
+      next = loadConfig(this.o.configFile, this.o.overrides);
+      text = this.o.configFile ? readFileSync(this.o.configFile, 'utf8') : null;
+    } catch (e) {
+      this.log.error({ err: e instanceof Error ? e.message : String(e) }, 'configuration reload refused; the running configuration is unchanged');
+      throw e;
+    }
+    const changes = formatDiff(diffConfig(old, next));
+    this.config = next;
+    this.configText = text;
+    for (const s of this.shards) s.reconfigure(text, this.o.configFile ?? null, { ...this.o.overrides });
+    this.log.info({ changes }, 'configuration reloaded (existing tunnels and sessions keep running)');
+    return changes;
+  }
+
+  /** SIGTERM: StopCCN on every tunnel, then stop. */
+  async stop(timeoutMs = 3000): Promise<void> {
+    await Promise.all(this.shards.map((s) => s.call('shutdown', { ms: timeoutMs }, timeoutMs + 2000).catch(() => undefined)));
+    this.listener?.close();
+    await this.mgmt?.close();
+    await Promise.all(this.shards.map((s) => s.stop()));
+    await this.store.close();
+    this.log.info('l2tpd stopped');
+  }
+}
+
+/** FNV-1a over the peer's address and port: cheap, and stable for a peer's retransmissions. */
+function hashPeer(e: Endpoint): number {
+  let h = 0x811c9dc5;
+  const s = `${e.address}:${e.port}`;
+  for (let i = 0; i < s.length; i++) {
+    h ^= s.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h;
+}

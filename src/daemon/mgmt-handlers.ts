@@ -1,0 +1,93 @@
+/**
+ * The management API's methods, answered by fanning out to the shards (lists, stats) or by routing
+ * to the one shard that owns a tunnel ID (its residue). Shard errors keep their codes, so
+ * `l2tpctl` can tell "not found" from "refused".
+ */
+import { MgmtError, parseEndpoint, type MgmtHandlers, type SessionInfo, type TunnelInfo } from '../mgmt/protocol.js';
+import type { Daemon } from './daemon.js';
+import { VERSION } from './daemon.js';
+import { ShardCallError, type ShardHost } from './shard-host.js';
+
+function mapError(e: unknown): never {
+  if (e instanceof ShardCallError) {
+    const code = (['bad-request', 'not-found', 'refused', 'limit', 'internal'] as const).find((c) => c === e.code) ?? 'internal';
+    throw new MgmtError(code, e.message);
+  }
+  throw e;
+}
+
+async function all<T>(d: Daemon, method: string, params: unknown = {}): Promise<T[]> {
+  return Promise.all(d.shards.map((s) => s.call(method, params).catch(mapError) as Promise<T>));
+}
+
+function owner(d: Daemon, tunnelId: number): ShardHost {
+  return d.shards[tunnelId % d.shards.length]!;
+}
+
+export function managementHandlers(d: Daemon): MgmtHandlers {
+  return {
+    'system.status': async () => {
+      const stats = await all<Record<string, number>>(d, 'stats');
+      return {
+        version: VERSION,
+        pid: process.pid,
+        uptimeSeconds: Math.round((Date.now() - d.startedAt) / 1000),
+        dataPlane: { kind: d.dataPlaneKind, reason: d.dataPlaneReason },
+        shards: d.shards.length,
+        tunnels: stats.reduce((n, s) => n + (s['tunnels'] ?? 0), 0),
+        sessions: stats.reduce((n, s) => n + (s['sessions'] ?? 0), 0),
+        configFile: d.o.configFile ?? null,
+        listen: d.config.system.listen.map((e) => (e.address.includes(':') ? `[${e.address}]:${e.port}` : `${e.address}:${e.port}`)),
+      };
+    },
+    'tunnels.list': async () => (await all<TunnelInfo[]>(d, 'tunnels.list')).flat().sort((a, b) => a.tunnelId - b.tunnelId),
+    'tunnels.get': async (p) => (await owner(d, p.tunnelId).call('tunnels.get', p).catch(mapError)) as TunnelInfo & { sessions: SessionInfo[] },
+    'tunnels.create': async (p) => {
+      const peer = parseEndpoint(p.peer);
+      if (!peer) throw new MgmtError('bad-request', `peer ${p.peer} is not ADDR[:PORT]`, 'peer');
+      const local = p.local === undefined ? undefined : parseEndpoint(p.local, 0);
+      if (p.local !== undefined && !local) throw new MgmtError('bad-request', `local ${p.local} is not an address`, 'local');
+      // Spread locally created tunnels over the shards by peer, as incoming ones are.
+      const shard = d.shards[Math.abs(hash(p.peer)) % d.shards.length]!;
+      return (await shard
+        .call('tunnels.create', { peer, profile: p.profile ?? 'default', persistent: p.persistent ?? false, ...(p.version ? { version: p.version } : {}), ...(p.name ? { name: p.name } : {}), ...(local ? { local } : {}) })
+        .catch(mapError)) as TunnelInfo;
+    },
+    'tunnels.delete': async (p) => (await owner(d, p.tunnelId).call('tunnels.delete', p).catch(mapError)) as { ok: true },
+    'sessions.list': async (p) =>
+      p.tunnelId !== undefined
+        ? ((await owner(d, p.tunnelId).call('sessions.list', p).catch(mapError)) as SessionInfo[])
+        : (await all<SessionInfo[]>(d, 'sessions.list')).flat(),
+    'sessions.get': async (p) => (await owner(d, p.tunnelId).call('sessions.get', p).catch(mapError)) as SessionInfo,
+    'sessions.create': async (p) => (await owner(d, p.tunnelId).call('sessions.create', p).catch(mapError)) as SessionInfo,
+    'sessions.delete': async (p) => (await owner(d, p.tunnelId).call('sessions.delete', p).catch(mapError)) as { ok: true },
+    'trace.set': async (p) => {
+      if (p.tunnelId === undefined) {
+        d.log.level = p.level;
+        await all(d, 'trace.set', p);
+      } else {
+        await owner(d, p.tunnelId).call('trace.set', p).catch(mapError);
+      }
+      return { ok: true };
+    },
+    stats: async () => {
+      const shards = await all<Record<string, number>>(d, 'stats');
+      const totals: Record<string, number> = { ...d.stats };
+      for (const s of shards) for (const [k, v] of Object.entries(s)) totals[k] = (totals[k] ?? 0) + v;
+      return { shards, totals };
+    },
+    'config.reload': async () => {
+      try {
+        return { changed: d.reload() };
+      } catch (e) {
+        throw new MgmtError('bad-request', e instanceof Error ? e.message : String(e));
+      }
+    },
+  };
+}
+
+function hash(s: string): number {
+  let h = 0;
+  for (let i = 0; i < s.length; i++) h = (Math.imul(h, 31) + s.charCodeAt(i)) | 0;
+  return h;
+}
