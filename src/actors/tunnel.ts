@@ -49,6 +49,9 @@ const SESSION_MESSAGES = new Set<number>([
   MessageTypes.CDN, MessageTypes.WEN, MessageTypes.SLI,
 ]);
 
+/** Transmissions of an L2TPv3 SCCRQ (first + retransmissions) before falling back to L2TPv2. */
+const V3_SCCRQ_ATTEMPTS = 3;
+
 const kindName = (t: number) => MESSAGE_BY_TYPE[t]?.key ?? String(t);
 
 export interface TunnelCounters {
@@ -68,6 +71,7 @@ export class Tunnel implements TunnelActions {
   private nextCallSerial = 1;
   private authKey: Buffer | undefined;
   private closedAlready = false;
+  private v3SccrqSends = 0;
   private finalReason: string | undefined;
 
   constructor(
@@ -418,6 +422,12 @@ export class Tunnel implements TunnelActions {
       m = { version: this.data.version, tunnelId: this.data.peerTunnelId, sessionId: 0, ns, nr, messageType: auth ? MessageTypes.ACK : undefined, messageTypeMandatory: true, avps: [] };
     } else if ('avps' in item) {
       m = item;
+      // RFC 3931 §4.7 peers that only speak L2TPv2 may ignore an L2TPv3 SCCRQ altogether (xl2tpd
+      // drops it as a "PPTP packet"): after two unanswered retransmissions, try again as v2.
+      if (m.messageType === MessageTypes.SCCRQ && m.version === 3 && this.options.encapsulation === 'udp' && this.state === 'waitCtlReply' && ++this.v3SccrqSends >= V3_SCCRQ_ATTEMPTS) {
+        queueMicrotask(() => this.fallBackToV2());
+        return;
+      }
       m.ns = ns;
       m.nr = nr;
       m.tunnelId = this.data.peerTunnelId; // known only after SCCRP for messages queued before it
@@ -462,6 +472,7 @@ export class Tunnel implements TunnelActions {
   }
 
   private fallBackToV2(): void {
+    if (this.state !== 'waitCtlReply') return;
     if (!this.data.fellBackToV2 && this.data.version === 3 && this.options.encapsulation === 'udp') {
       this.log.info({ tunnel: this.id }, 'peer does not speak L2TPv3: falling back to L2TPv2');
       this.actor.send({ type: 'V2_FALLBACK' });

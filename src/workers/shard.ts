@@ -459,7 +459,11 @@ export class Shard {
   /** Close every tunnel with StopCCN (daemon shutdown); resolves when all are gone or after `ms`. */
   async closeAll(ms: number): Promise<void> {
     this.shuttingDown = true;
-    for (const t of this.tunnels.values()) t.close({ resultCode: StopCcnResult.ShuttingDown, errorCode: 0, message: 'l2tpd shutting down' });
+    for (const t of [...this.tunnels.values()]) {
+      // A tunnel the peer already stopped only holds state to re-ack its StopCCN: let it go now.
+      if (t.state === 'draining') t.actor.send({ type: 'DEAD', reason: 'shutdown' });
+      else t.close({ resultCode: StopCcnResult.ShuttingDown, errorCode: 0, message: 'l2tpd shutting down' });
+    }
     const deadline = Date.now() + ms;
     while (this.tunnels.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     for (const id of [...this.tunnels.keys()]) this.tunnels.get(id)?.actor.send({ type: 'DEAD', reason: 'shutdown' });
