@@ -80,7 +80,7 @@ export function managementHandlers(d: Daemon): MgmtHandlers {
       try {
         return { changed: d.reload() };
       } catch (e) {
-        throw new MgmtError('bad-request', e instanceof Error ? e.message : String(e));
+        throw new MgmtError('refused', e instanceof Error ? e.message : String(e));
       }
     },
   };
