@@ -5,26 +5,28 @@
 import type { Logger } from 'pino';
 import { createActor, type Actor, type Snapshot } from 'xstate';
 import type { Refusal } from './tunnel-machine.js';
-import type { SessionActions, SessionContext, SessionMachine, SessionStateName } from './session-machine.js';
+import type { SessionActions, SessionContext, SessionEvent, SessionMachine, SessionStateName } from './session-machine.js';
 import { buildCdn, buildSessionMessage, type SessionData } from './session-messages.js';
 import type { Tunnel } from './tunnel.js';
 
 export class Session implements SessionActions {
-  readonly actor: Actor<SessionMachine>;
+  /**
+   * The live actor, or undefined while the session hibernates (DESIGN.md: an established idle
+   * session does not hold an XState actor, 4.8 KB each; its persisted snapshot is kept instead and
+   * the actor is re-created on the rare event — CDN, admin close, tunnel down).
+   */
+  private live: Actor<SessionMachine> | undefined;
+  private frozen: Snapshot<unknown> | undefined;
   private finalReason: string | undefined;
   private logger: Logger | undefined;
 
   constructor(
     readonly tunnel: Tunnel,
     readonly data: SessionData,
-    machine: SessionMachine,
+    private readonly machine: SessionMachine,
     snapshot?: unknown,
   ) {
-    this.actor = createActor(machine, {
-      input: { localTunnelId: data.localTunnelId, localSessionId: data.localSessionId, callType: data.callType },
-      clock: tunnel.env.clock,
-      ...(snapshot ? { snapshot: snapshot as Snapshot<unknown> } : {}),
-    });
+    if (snapshot) this.frozen = snapshot as Snapshot<unknown>;
   }
 
   /** Created on first use: most sessions never log on their own. */
@@ -32,25 +34,73 @@ export class Session implements SessionActions {
     return (this.logger ??= this.tunnel.log.child({ session: this.data.localSessionId }));
   }
 
+  /** Start a new session's actor; a restored one stays hibernated until its first event. */
   start(): void {
+    if (!this.frozen) this.wake();
+  }
+
+  private wake(): Actor<SessionMachine> {
+    if (this.live) return this.live;
+    const d = this.data;
+    const actor = createActor(this.machine, {
+      input: { localTunnelId: d.localTunnelId, localSessionId: d.localSessionId, callType: d.callType },
+      clock: this.tunnel.env.clock,
+      ...(this.frozen ? { snapshot: this.frozen } : {}),
+    });
+    const resumed = this.frozen !== undefined;
+    this.frozen = undefined;
+    this.live = actor;
     // Report every state change once the transition is complete (actions run before the snapshot updates).
-    let last: unknown;
-    this.actor.subscribe((snap) => {
+    let last: unknown = resumed ? actor.getSnapshot().value : undefined;
+    actor.subscribe((snap) => {
       if (snap.value === last) return;
       last = snap.value;
       if (this.logger?.isLevelEnabled('debug')) this.logger.debug({ state: snap.value }, 'session state');
-      if (snap.status === 'active') this.tunnel.env.events.sessionChanged(this);
+      if (snap.status !== 'active') return;
+      this.tunnel.env.events.sessionChanged(this);
+      if (snap.value === 'established') queueMicrotask(() => this.hibernate());
     });
-    this.actor.start();
+    actor.start();
+    return actor;
+  }
+
+  /** Keep only the persisted snapshot of an established session. */
+  hibernate(): void {
+    const a = this.live;
+    if (!a || a.getSnapshot().value !== 'established' || a.getSnapshot().status !== 'active') return;
+    this.frozen = a.getPersistedSnapshot();
+    this.live = undefined;
+    a.stop();
+  }
+
+  get hibernating(): boolean {
+    return this.live === undefined && this.frozen !== undefined;
+  }
+
+  /** Deliver an event, waking the session if it hibernates. */
+  dispatch(e: SessionEvent): void {
+    const wasAsleep = this.live === undefined;
+    this.wake().send(e);
+    // An event that changed nothing (e.g. TUNNEL_UP to an established call) must not keep it awake.
+    if (wasAsleep && this.state === 'established') queueMicrotask(() => this.hibernate());
+  }
+
+  /** The machine's persisted snapshot (the session's failover record). */
+  persisted(): unknown {
+    return this.frozen ?? this.live?.getPersistedSnapshot();
+  }
+
+  private snapshotOf(): { value: unknown; context: SessionContext } {
+    return (this.live?.getSnapshot() ?? this.frozen) as unknown as { value: unknown; context: SessionContext };
   }
 
   get state(): SessionStateName {
-    return this.actor.getSnapshot().value as SessionStateName;
+    return this.snapshotOf().value as SessionStateName;
   }
 
   /** Why the session ended or is ending. */
   get reason(): string | undefined {
-    return this.finalReason ?? this.actor.getSnapshot().context.reason;
+    return this.finalReason ?? this.snapshotOf().context.reason;
   }
 
   get localSessionId(): number {

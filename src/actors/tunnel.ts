@@ -149,7 +149,7 @@ export class Tunnel implements TunnelActions {
       options: this.options,
       channel: this.channel.snapshot(),
       machine: this.actor.getPersistedSnapshot(),
-      sessions: [...this.sessions.values()].map((s) => ({ data: s.data, machine: s.actor.getPersistedSnapshot() })),
+      sessions: [...this.sessions.values()].map((s) => ({ data: s.data, machine: s.persisted() })),
     };
   }
 
@@ -230,7 +230,7 @@ export class Tunnel implements TunnelActions {
       }
       const s = this.sessionFor(m);
       const refusal = { resultCode: CdnResult.GeneralError, errorCode: d.violation.errorCode, message: d.violation.errorMessage };
-      if (s) s.actor.send({ type: 'CLOSE', result: refusal });
+      if (s) s.dispatch({ type: 'CLOSE', result: refusal });
       else this.refuseUnknownCall(m, refusal);
       return;
     }
@@ -267,7 +267,7 @@ export class Tunnel implements TunnelActions {
     const refusal: Refusal = { resultCode: 2, errorCode: GeneralError.FieldOutOfRange, message: item.malformed.message.slice(0, 200) };
     if (item.messageType !== undefined && SESSION_MESSAGES.has(item.messageType) && this.established) {
       const s = this.data.version === 2 ? this.sessions.get(item.sessionId) : undefined;
-      if (s) s.actor.send({ type: 'CLOSE', result: { ...refusal, resultCode: CdnResult.GeneralError } });
+      if (s) s.dispatch({ type: 'CLOSE', result: { ...refusal, resultCode: CdnResult.GeneralError } });
       return;
     }
     this.close(refusal);
@@ -291,7 +291,7 @@ export class Tunnel implements TunnelActions {
     switch (t) {
       case MessageTypes.CDN: {
         const rc = getAvp(m, 'ResultCode');
-        s.actor.send({ type: 'CDN', result: { resultCode: rc?.result ?? 0, ...(rc?.error !== undefined ? { errorCode: rc.error } : {}), ...(rc?.message ? { message: rc.message } : {}) } });
+        s.dispatch({ type: 'CDN', result: { resultCode: rc?.result ?? 0, ...(rc?.error !== undefined ? { errorCode: rc.error } : {}), ...(rc?.message ? { message: rc.message } : {}) } });
         return;
       }
       case MessageTypes.ICRP:
@@ -299,7 +299,7 @@ export class Tunnel implements TunnelActions {
       case MessageTypes.OCRP:
       case MessageTypes.OCCN: {
         const kind = MESSAGE_BY_TYPE[t]!.key as 'ICRP' | 'ICCN' | 'OCRP' | 'OCCN';
-        s.actor.send({ type: kind, verdict: judgeSessionMessage(kind, s.data, this.options.session, m) });
+        s.dispatch({ type: kind, verdict: judgeSessionMessage(kind, s.data, this.options.session, m) });
         return;
       }
       default:
@@ -321,8 +321,8 @@ export class Tunnel implements TunnelActions {
     const s = this.createSession(callType, {});
     if (!s) return this.refuseUnknownCall(m, { resultCode: CdnResult.NoFacilitiesTemporary, message: 'no free session ID' });
     const kind = t === MessageTypes.ICRQ ? 'ICRQ' : 'OCRQ';
-    s.actor.send({ type: kind, verdict: judgeSessionMessage(kind, s.data, this.options.session, m) });
-    if (callType === 'lacOutgoing' && s.state === 'waitCsAnswer') s.actor.send({ type: 'CALL_CONNECTED' });
+    s.dispatch({ type: kind, verdict: judgeSessionMessage(kind, s.data, this.options.session, m) });
+    if (callType === 'lacOutgoing' && s.state === 'waitCsAnswer') s.dispatch({ type: 'CALL_CONNECTED' });
   }
 
   /** CDN for a call that has no session object (refused before one was made). */
@@ -363,8 +363,8 @@ export class Tunnel implements TunnelActions {
   openSession(callType: 'lacIncoming' | 'lnsOutgoing', extra: Partial<SessionData>): Session | undefined {
     const s = this.createSession(callType, extra);
     if (!s) return undefined;
-    s.actor.send({ type: 'OPEN' });
-    if (this.established) s.actor.send({ type: 'TUNNEL_UP' });
+    s.dispatch({ type: 'OPEN' });
+    if (this.established) s.dispatch({ type: 'TUNNEL_UP' });
     return s;
   }
 
@@ -386,7 +386,7 @@ export class Tunnel implements TunnelActions {
       })
       .catch((e: unknown) => {
         this.log.error({ tunnel: this.id, session: s.localSessionId, err: String(e) }, 'data plane refused the session');
-        s.actor.send({ type: 'CLOSE', result: { resultCode: CdnResult.NoFacilitiesTemporary, message: 'data plane error' } });
+        s.dispatch({ type: 'CLOSE', result: { resultCode: CdnResult.NoFacilitiesTemporary, message: 'data plane error' } });
       });
   }
 
@@ -510,7 +510,7 @@ export class Tunnel implements TunnelActions {
         this.log.error({ tunnel: this.id, err: String(e) }, 'data plane refused the tunnel');
         this.close({ resultCode: StopCcnResult.GeneralError, errorCode: GeneralError.InsufficientResources, message: 'data plane error' });
       });
-    for (const s of this.sessions.values()) s.actor.send({ type: 'TUNNEL_UP' });
+    for (const s of this.sessions.values()) if (s.state === 'waitTunnel' || s.state === 'localIdle') s.dispatch({ type: 'TUNNEL_UP' });
   }
 
   closed(ctx: TunnelContext): void {
@@ -519,7 +519,7 @@ export class Tunnel implements TunnelActions {
     this.finalReason = ctx.reason;
     this.channel.close();
     // StopCCN clears every session implicitly (RFC 2661 §6.4): no CDNs.
-    for (const s of [...this.sessions.values()]) s.actor.send({ type: 'TUNNEL_DOWN', reason: this.reason ?? 'tunnel closed' });
+    for (const s of [...this.sessions.values()]) s.dispatch({ type: 'TUNNEL_DOWN', reason: this.reason ?? 'tunnel closed' });
     if (this.data.establishedAt !== undefined) this.env.dataPlane.deleteTunnel(this.id).catch(() => undefined);
     this.env.events.tunnelClosed(this);
   }

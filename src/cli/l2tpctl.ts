@@ -16,6 +16,7 @@ import { commandContext, type RegisterCommand } from './commands/context.js';
 import { registerDecode } from './commands/decode.js';
 import { registerReload } from './commands/reload.js';
 import { registerSession } from './commands/session.js';
+import { registerShard } from './commands/shard.js';
 import { registerShow } from './commands/show.js';
 import { registerStats } from './commands/stats.js';
 import { registerStatus } from './commands/status.js';
@@ -33,6 +34,7 @@ export const COMMANDS: readonly RegisterCommand[] = [
   registerSession,
   registerTrace,
   registerReload,
+  registerShard,
   registerDecode,
 ];
 

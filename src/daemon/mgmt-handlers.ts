@@ -76,6 +76,13 @@ export function managementHandlers(d: Daemon): MgmtHandlers {
       for (const s of shards) for (const [k, v] of Object.entries(s)) totals[k] = (totals[k] ?? 0) + v;
       return { shards, totals };
     },
+    'shard.restart': async (p) => {
+      const shard = d.shards[p.shard];
+      if (!shard) throw new MgmtError('not-found', `no shard ${p.shard} (there are ${d.shards.length})`, 'shard');
+      if (!p.crash) await shard.call('flush').catch(() => undefined);
+      const restored = await shard.restart();
+      return { ok: true, restored };
+    },
     'config.reload': async () => {
       try {
         return { changed: d.reload() };

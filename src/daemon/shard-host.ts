@@ -60,6 +60,9 @@ export class ShardHost {
         if (m.type === 'ready') {
           w.off('exit', onExit);
           if (m.restored > 0) this.o.log.info({ shard: this.index, restored: m.restored }, 'shard restored its tunnels');
+          const cb = this.onRestarted;
+          this.onRestarted = undefined;
+          cb?.(m.restored);
           resolve();
         }
         this.onMessage(m);
@@ -145,8 +148,24 @@ export class ShardHost {
     await this.worker?.terminate();
   }
 
-  /** Kill the worker as a crash would (tests). */
-  async crash(): Promise<void> {
-    await this.worker?.terminate();
+  /**
+   * Kill the worker as a crash would and wait until its replacement is up with the tunnels the
+   * store held. Resolves to the number of tunnels restored.
+   */
+  async restart(): Promise<number> {
+    const before = this.restarts;
+    const w = this.worker;
+    const restored = new Promise<number>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`shard ${this.index} did not come back`)), 15_000);
+      this.onRestarted = (n) => {
+        clearTimeout(timer);
+        resolve(n);
+      };
+    });
+    await w?.terminate();
+    if (this.restarts === before) throw new Error(`shard ${this.index} was not running`);
+    return restored;
   }
+
+  private onRestarted: ((restored: number) => void) | undefined;
 }

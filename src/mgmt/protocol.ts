@@ -99,6 +99,8 @@ export interface MgmtMethods {
   stats: { params: NoParams; result: StatsResult };
   /** Names of what changed (profiles, listeners...); empty when the file is unchanged. */
   'config.reload': { params: NoParams; result: { changed: string[] } };
+  /** Restart one shard worker; `crash: true` kills it without letting it flush (fault injection). */
+  'shard.restart': { params: { shard: number; crash?: boolean }; result: { ok: true; restored: number } };
 }
 
 export type MethodName = keyof MgmtMethods;
@@ -252,6 +254,7 @@ export const PARAM_VALIDATORS: ParamValidators = {
   }),
   stats: params<NoParams>({}),
   'config.reload': params<NoParams>({}),
+  'shard.restart': params<ParamsOf<'shard.restart'>>({ shard: integer(0, 255), crash: optional(boolean) }),
 };
 
 export function isMethodName(v: unknown): v is MethodName {

@@ -430,7 +430,7 @@ export class Shard {
   deleteSession(tunnelId: number, sessionId: number): void {
     const s = this.tunnels.get(tunnelId)?.sessions.get(sessionId);
     if (!s) throw new ShardError(`no session ${tunnelId}/${sessionId}`, 'not-found');
-    s.actor.send({ type: 'CLOSE', result: { resultCode: 3, message: 'administrative disconnect' } });
+    s.dispatch({ type: 'CLOSE', result: { resultCode: 3, message: 'administrative disconnect' } });
   }
 
   listTunnels(): TunnelInfo[] {

@@ -136,6 +136,10 @@ export function fakeDaemon(): FakeDaemon {
       ],
       totals: { packets: 15, malformed: 1 },
     })),
+    'shard.restart': rec('shard.restart', async ({ shard }) => {
+      if (shard > 1) throw new CodedError(`no shard ${shard} (there are 2)`, 'not-found');
+      return { ok: true, restored: tunnels.size };
+    }),
     'config.reload': rec('config.reload', async () => ({ changed: ['profiles.tunnel.default', 'listen'] })),
   };
   return { handlers, tunnels, sessions, calls };
