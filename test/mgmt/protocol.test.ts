@@ -33,7 +33,9 @@ function refusal(method: MethodName, params: unknown): MgmtError {
 
 describe('param validators', () => {
   it('has one per method and takes absent params as {}', () => {
-    expect(Object.keys(PARAM_VALIDATORS)).toHaveLength(12);
+    expect(Object.keys(PARAM_VALIDATORS)).toHaveLength(13);
+    expect(validateParams('shard.restart', { shard: 1, crash: true })).toEqual({ shard: 1, crash: true });
+    expect(() => validateParams('shard.restart', { shard: -1 })).toThrow(/param shard/);
     expect(validateParams('tunnels.list', undefined)).toEqual({});
     expect(validateParams('sessions.list', null)).toEqual({});
   });
