@@ -111,6 +111,9 @@ export class Shard {
           o.log.info({ tunnel: t.id, peerTunnel: t.data.peerTunnelId, peer: t.data.peer, peerHostName: t.data.peerHostName, version: t.data.version }, 'tunnel established');
         }
         this.markDirty(t.id);
+        // A persistent tunnel that is being stopped is replaced at once by a new one (new tunnel ID):
+        // the old one only holds state for a retransmission cycle.
+        if ((t.state === 'draining' || t.state === 'stopping') && this.persistent.has(t.id)) this.replacePersistent(t);
         o.events?.tunnelChanged?.(t);
       },
       tunnelClosed: (t) => this.onTunnelClosed(t),
@@ -295,11 +298,13 @@ export class Shard {
     this.scheduleFlush();
     this.o.log.info({ tunnel: t.id, peer: t.data.peer, reason: t.reason }, 'tunnel closed');
     this.o.events?.tunnelClosed?.(t);
-    const p = this.persistent.get(t.id);
-    if (p) {
-      this.persistent.delete(t.id);
-      if (!this.shuttingDown) this.reestablish(p.req, t.data.establishedAt !== undefined ? 0 : p.attempt + 1);
-    }
+    if (this.persistent.has(t.id)) this.replacePersistent(t);
+  }
+
+  private replacePersistent(t: Tunnel): void {
+    const p = this.persistent.get(t.id)!;
+    this.persistent.delete(t.id);
+    if (!this.shuttingDown) this.reestablish(p.req, t.data.establishedAt !== undefined ? 0 : p.attempt + 1);
   }
 
   /** Back-off 1, 2, 4 ... 60 s with ±20% jitter so many persistent tunnels do not retry in step. */
