@@ -3,11 +3,40 @@
  * results sit side by side and can be diffed between commits. `--only NAME[,NAME]` picks some.
  */
 import os from 'node:os';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { runChannelBench } from './channel.js';
 import { runCodecBench } from './codec.js';
+
+/**
+ * Each size of the shard benchmark runs in its own process (RSS per session must not include the
+ * previous size), with a heap large enough for a million sessions.
+ */
+function shardScale(): unknown {
+  const script = fileURLToPath(new URL('./shard-scale.js', import.meta.url));
+  const sizes = (process.env['BENCH_SESSIONS'] ?? '1000,100000,1000000').split(',').map(Number);
+  const results = sizes.map((n) => {
+    process.stderr.write(`  shard-scale ${n} sessions...\n`);
+    const r = spawnSync(process.execPath, ['--expose-gc', '--max-old-space-size=12000', script, '--sessions', String(n)], { encoding: 'utf8', timeout: 900_000 });
+    if (r.status !== 0) throw new Error(`shard-scale ${n} failed: ${r.stderr}`);
+    return JSON.parse(r.stdout) as { sessions: number; routeNsPerPacket: number; routeColdNsPerPacket: number; rssBytesPerSession: number };
+  });
+  const first = results[0]!;
+  const last = results[results.length - 1]!;
+  return {
+    sizes: results,
+    // DESIGN.md: routing and lookup must not grow with the number of sessions (target ratio <= 1.2).
+    routeRatioLargestToSmallest: Math.round((last.routeNsPerPacket / first.routeNsPerPacket) * 100) / 100,
+    routeColdRatioLargestToSmallest: Math.round((last.routeColdNsPerPacket / first.routeColdNsPerPacket) * 100) / 100,
+    rssBytesPerSessionLargest: last.rssBytesPerSession,
+  };
+}
 
 type Bench = () => unknown | Promise<unknown>;
 const BENCHES: Record<string, Bench> = {
   codec: runCodecBench,
+  channel: runChannelBench,
+  shard: shardScale,
 };
 
 async function main(): Promise<void> {

@@ -154,6 +154,36 @@ function peekV3Ip(b: Buffer): HeaderInfo {
   return { version: 3, isControl: false, tunnelId: 0, sessionId, headerLength: 4, messageLength: b.length, flags: 0 };
 }
 
+/**
+ * The data fast path (userspace data plane): for a well-formed L2TPv2 data message, the Tunnel ID
+ * in the high and the Session ID in the low 16 bits of the result, and the payload offset in
+ * `out[0]`; -1 for anything else (control, v3, malformed: take `peekHeader`'s path for a typed
+ * answer). No allocation, so a busy userspace data path makes no garbage per packet.
+ */
+export function peekV2DataIds(b: Uint8Array, out: Int32Array): number {
+  const n = b.length;
+  if (n < 6) return -1;
+  const f0 = b[0]!;
+  if ((f0 & 0x80) !== 0 || (b[1]! & 0x0f) !== 2) return -1;
+  let o = 2;
+  if ((f0 & 0x40) !== 0) {
+    if (n < 8) return -1;
+    const len = (b[2]! << 8) | b[3]!;
+    if (len > n) return -1;
+    o = 4;
+  }
+  const ids = ((b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!) >>> 0;
+  o += 4;
+  if ((f0 & 0x08) !== 0) o += 4;
+  if ((f0 & 0x02) !== 0) {
+    if (n < o + 2) return -1;
+    o += 2 + ((b[o]! << 8) | b[o + 1]!);
+  }
+  if (o > n) return -1;
+  out[0] = o;
+  return ids;
+}
+
 /** Write an L2TPv2 control header into `b` (12 octets). */
 export function writeV2ControlHeader(b: Buffer, length: number, tunnelId: number, sessionId: number, ns: number, nr: number): void {
   b.writeUInt16BE(FLAG_T | FLAG_L | FLAG_S | 2, 0);

@@ -7,7 +7,7 @@
  * Map. Nothing here grows with the number of tunnels or sessions per packet.
  */
 import type { Logger } from 'pino';
-import { decodeControlBody, getAvp, L2tpCodecError, MessageTypes, peekHeader, StopCcnResult, type HeaderInfo } from '../protocol/index.js';
+import { decodeControlBody, getAvp, L2tpCodecError, MessageTypes, peekHeader, peekV2DataIds, StopCcnResult, type HeaderInfo } from '../protocol/index.js';
 import type { DataPlane } from '../dataplane/types.js';
 import type { Clock } from '../transport/clock.js';
 import { createSessionMachine } from '../actors/session-machine.js';
@@ -94,6 +94,7 @@ export class Shard {
   private readonly tunnelIds: IdAllocator;
   private readonly sessionIds = new Map<number, IdAllocator>();
   private readonly env: TunnelEnv;
+  private readonly dataOffset = new Int32Array(1);
   private readonly dirty = new Set<number>();
   private readonly removed = new Set<number>();
   private flushTimer: NodeJS.Timeout | null = null;
@@ -162,6 +163,16 @@ export class Shard {
    */
   handlePacket(buf: Buffer, from: Endpoint, to: Endpoint, via?: TunnelSocket): void {
     this.stats.packets++;
+    // Data messages (null data plane) take an allocation-free path; everything else the full one.
+    const ids = peekV2DataIds(buf, this.dataOffset);
+    if (ids !== -1) {
+      const tid = ids >>> 16;
+      if (tid !== 0 && tid % this.o.count === this.o.index) {
+        if (this.tunnels.has(tid)) this.o.dataPlane.accountRx?.(tid, ids & 0xffff, buf.length - this.dataOffset[0]!);
+        else this.stats.unknownTunnel++;
+        return;
+      }
+    }
     let h: HeaderInfo;
     try {
       h = peekHeader(buf, 'udp');
