@@ -34,7 +34,7 @@ export interface ScaleResult {
   sessionsPerSecond: number;
   heapBytesPerSession: number;
   rssBytesPerSession: number;
-  /** Traffic from 4096 active sessions among all: the lookup structures' own cost. */
+  /** Traffic from 512 active sessions among all (the same working set at every size): the lookup structures' own cost. */
   routeNsPerPacket: number;
   /** Every packet from a uniformly random session: adds the cache miss of touching cold session state. */
   routeColdNsPerPacket: number;
@@ -183,7 +183,7 @@ export async function runScale(sessions: number): Promise<ScaleResult> {
   gc?.();
   const heap1 = process.memoryUsage().heapUsed;
   const rss1 = process.memoryUsage().rss;
-  const route = routeCost(shard, lac, 4096);
+  const route = routeCost(shard, lac, 512);
   const cold = routeCost(shard, lac, 'all');
   return {
     sessions: n,

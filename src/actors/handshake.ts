@@ -61,8 +61,14 @@ export function maybeHide(o: TunnelOptions, avps: AvpInstance[], hidable: Readon
 // Hiding the IDs and names a passive observer would otherwise read (RFC 2661 §4.3's purpose).
 const HIDE_IN_HANDSHAKE = new Set([9, 61, 8, 11, 13]);
 
-export function buildSccrq(t: TunnelData, o: TunnelOptions): AvpInstance[] {
+/**
+ * SCCRQ and SCCRP carry the same identity and capabilities (RFC 2661 §6.1/§6.2, RFC 3931 §6.1/§6.2);
+ * the SCCRP adds the answer to the peer's Challenge. With challenge authentication we send our own
+ * Challenge (v2) or nonce (v3) in either.
+ */
+function startControlConnection(t: TunnelData, o: TunnelOptions, messageType: 1 | 2): AvpInstance[] {
   const avps: AvpInstance[] = [];
+  const challenging = o.authMode === 'challenge' && o.secret !== undefined;
   if (t.version === 2) {
     avps.push(
       avp('ProtocolVersion', { version: 1, revision: 0 }),
@@ -73,7 +79,10 @@ export function buildSccrq(t: TunnelData, o: TunnelOptions): AvpInstance[] {
       avp('FirmwareRevision', FIRMWARE_REVISION),
       avp('VendorName', o.vendorName),
     );
-    if (o.authMode === 'challenge' && o.secret) {
+    if (messageType === MessageTypes.SCCRP && t.peerChallenge && o.secret) {
+      avps.push(avp('ChallengeResponse', challengeResponse(MessageTypes.SCCRP, o.secret, Buffer.from(t.peerChallenge, 'hex'))));
+    }
+    if (challenging) {
       const c = newChallenge();
       t.ourChallenge = c.toString('hex');
       avps.push(avp('Challenge', c));
@@ -87,13 +96,21 @@ export function buildSccrq(t: TunnelData, o: TunnelOptions): AvpInstance[] {
       avp('ReceiveWindowSize', o.receiveWindowSize),
       avp('VendorName', o.vendorName),
     );
-    if (o.authMode === 'challenge' && o.secret) {
+    if (challenging) {
       const n = randomBytes(16);
       t.ourNonce = n.toString('hex');
       avps.push(avp('ControlMessageAuthenticationNonce', n));
     }
   }
   return maybeHide(o, avps, HIDE_IN_HANDSHAKE);
+}
+
+export function buildSccrq(t: TunnelData, o: TunnelOptions): AvpInstance[] {
+  return startControlConnection(t, o, MessageTypes.SCCRQ);
+}
+
+export function buildSccrp(t: TunnelData, o: TunnelOptions): AvpInstance[] {
+  return startControlConnection(t, o, MessageTypes.SCCRP);
 }
 
 /** Record what the SCCRQ says about the peer and decide whether to answer with an SCCRP. */
@@ -117,44 +134,6 @@ export function judgeSccrq(t: TunnelData, o: TunnelOptions, m: ControlMessage): 
     return { ok: false, resultCode: StopCcnResult.NotAuthorized, errorCode: 0, message: 'control message authentication required (no nonce)' };
   }
   return { ok: true };
-}
-
-export function buildSccrp(t: TunnelData, o: TunnelOptions): AvpInstance[] {
-  const avps: AvpInstance[] = [];
-  if (t.version === 2) {
-    avps.push(
-      avp('ProtocolVersion', { version: 1, revision: 0 }),
-      avp('FramingCapabilities', FRAMING_SYNC_ASYNC),
-      avp('HostName', o.hostName),
-      avp('AssignedTunnelId', t.localTunnelId),
-      avp('ReceiveWindowSize', o.receiveWindowSize),
-      avp('FirmwareRevision', FIRMWARE_REVISION),
-      avp('VendorName', o.vendorName),
-    );
-    if (t.peerChallenge && o.secret) {
-      avps.push(avp('ChallengeResponse', challengeResponse(MessageTypes.SCCRP, o.secret, Buffer.from(t.peerChallenge, 'hex'))));
-    }
-    if (o.authMode === 'challenge' && o.secret) {
-      const c = newChallenge();
-      t.ourChallenge = c.toString('hex');
-      avps.push(avp('Challenge', c));
-    }
-  } else {
-    avps.push(
-      avp('HostName', o.hostName),
-      avp('RouterId', o.routerId),
-      avp('AssignedControlConnectionId', t.localTunnelId),
-      avp('PseudowireCapabilitiesList', PW_CAPS),
-      avp('ReceiveWindowSize', o.receiveWindowSize),
-      avp('VendorName', o.vendorName),
-    );
-    if (o.authMode === 'challenge' && o.secret) {
-      const n = randomBytes(16);
-      t.ourNonce = n.toString('hex');
-      avps.push(avp('ControlMessageAuthenticationNonce', n));
-    }
-  }
-  return maybeHide(o, avps, HIDE_IN_HANDSHAKE);
 }
 
 export function judgeSccrp(t: TunnelData, o: TunnelOptions, m: ControlMessage): Verdict {
