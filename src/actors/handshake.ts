@@ -45,6 +45,8 @@ export interface TunnelData {
   profile: string;
   name?: string;
   persistent: boolean;
+  /** Hex: the Tie Breaker of our SCCRQ (RFC 2661 §4.4.3), when we initiated. */
+  tieBreaker?: string;
   /** We offered L2TPv3 and fell back to L2TPv2 (RFC 3931 §4.7 peers that only speak v2). */
   fellBackToV2?: boolean;
 }
@@ -105,8 +107,22 @@ function startControlConnection(t: TunnelData, o: TunnelOptions, messageType: 1 
   return maybeHide(o, avps, HIDE_IN_HANDSHAKE);
 }
 
+/** Our SCCRQ carries a Tie Breaker: one tunnel per pair of peers if both call at once (§4.4.3). */
 export function buildSccrq(t: TunnelData, o: TunnelOptions): AvpInstance[] {
-  return startControlConnection(t, o, MessageTypes.SCCRQ);
+  t.tieBreaker ??= randomBytes(8).toString('hex');
+  return [...startControlConnection(t, o, MessageTypes.SCCRQ), avp('TieBreaker', Buffer.from(t.tieBreaker, 'hex'))];
+}
+
+/**
+ * RFC 2661 §4.4.3 / RFC 3931 §5.4.3: an SCCRQ arrives while ours to the same peer is outstanding.
+ * 'ours' — we win, the peer discards its tunnel: ignore its SCCRQ; 'theirs' — we silently discard
+ * ours and answer; 'both' — equal values, both discard; 'separate' — no tie breaker on our side.
+ */
+export function tieBreak(ours: string | undefined, theirs: Buffer | undefined): 'ours' | 'theirs' | 'both' | 'separate' {
+  if (ours === undefined) return theirs === undefined ? 'separate' : 'theirs';
+  if (theirs === undefined) return 'ours';
+  const c = Buffer.compare(Buffer.from(ours, 'hex'), theirs);
+  return c < 0 ? 'ours' : c > 0 ? 'theirs' : 'both';
 }
 
 export function buildSccrp(t: TunnelData, o: TunnelOptions): AvpInstance[] {

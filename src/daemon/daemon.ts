@@ -90,8 +90,8 @@ export class Daemon {
     this.mgmt = new MgmtServer(managementHandlers(this), this.log);
     await this.mgmt.listen(sys.mgmtSocket);
 
-    for (const [i, t] of this.config.tunnels.entries()) {
-      const shard = this.shards[i % count]!;
+    for (const t of this.config.tunnels) {
+      const shard = this.shards[shardOfPeer(t.peer.address, count)]!;
       shard
         .call('tunnels.create', {
           peer: { address: t.peer.address, port: t.peer.port },
@@ -129,7 +129,7 @@ export class Daemon {
       return;
     }
     const n = this.shards.length;
-    const shard = tunnelId !== 0 ? tunnelId % n : hashPeer(from) % n;
+    const shard = tunnelId !== 0 ? tunnelId % n : shardOfPeer(from.address, n);
     this.toShard(shard, { buf, from, to });
   }
 
@@ -169,13 +169,16 @@ export class Daemon {
   }
 }
 
-/** FNV-1a over the peer's address and port: cheap, and stable for a peer's retransmissions. */
-function hashPeer(e: Endpoint): number {
+/**
+ * The shard of a peer's SCCRQs and of the tunnels we open to it: FNV-1a over its address. One
+ * shard per peer address keeps an SCCRQ's retransmissions together and lets a tie breaker
+ * (RFC 2661 §4.4.3) find our own outstanding SCCRQ to the same peer.
+ */
+export function shardOfPeer(address: string, shards: number): number {
   let h = 0x811c9dc5;
-  const s = `${e.address}:${e.port}`;
-  for (let i = 0; i < s.length; i++) {
-    h ^= s.charCodeAt(i);
+  for (let i = 0; i < address.length; i++) {
+    h ^= address.charCodeAt(i);
     h = Math.imul(h, 0x01000193) >>> 0;
   }
-  return h;
+  return h % shards;
 }

@@ -5,7 +5,7 @@
  */
 import { MgmtError, parseEndpoint, type MgmtHandlers, type SessionInfo, type TunnelInfo } from '../mgmt/protocol.js';
 import type { Daemon } from './daemon.js';
-import { VERSION } from './daemon.js';
+import { shardOfPeer, VERSION } from './daemon.js';
 import { ShardCallError, type ShardHost } from './shard-host.js';
 
 function mapError(e: unknown): never {
@@ -47,8 +47,8 @@ export function managementHandlers(d: Daemon): MgmtHandlers {
       if (!peer) throw new MgmtError('bad-request', `peer ${p.peer} is not ADDR[:PORT]`, 'peer');
       const local = p.local === undefined ? undefined : parseEndpoint(p.local, 0);
       if (p.local !== undefined && !local) throw new MgmtError('bad-request', `local ${p.local} is not an address`, 'local');
-      // Spread locally created tunnels over the shards by peer, as incoming ones are.
-      const shard = d.shards[Math.abs(hash(p.peer)) % d.shards.length]!;
+      // The shard that also receives this peer's SCCRQs (tie breakers meet there).
+      const shard = d.shards[shardOfPeer(peer.address, d.shards.length)]!;
       return (await shard
         .call('tunnels.create', { peer, profile: p.profile ?? 'default', persistent: p.persistent ?? false, ...(p.version ? { version: p.version } : {}), ...(p.name ? { name: p.name } : {}), ...(local ? { local } : {}) })
         .catch(mapError)) as TunnelInfo;
@@ -91,10 +91,4 @@ export function managementHandlers(d: Daemon): MgmtHandlers {
       }
     },
   };
-}
-
-function hash(s: string): number {
-  let h = 0;
-  for (let i = 0; i < s.length; i++) h = (Math.imul(h, 31) + s.charCodeAt(i)) | 0;
-  return h;
 }

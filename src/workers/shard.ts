@@ -21,7 +21,7 @@ import { IdAllocator } from './id-allocator.js';
 import type { Endpoint, SocketFactory, TunnelSocket } from './sockets.js';
 import { sessionInfo, tunnelInfo, type SessionInfo, type TunnelInfo } from './views.js';
 import type { TunnelRecord } from './thread-protocol.js';
-import type { TunnelData } from '../actors/handshake.js';
+import { tieBreak, type TunnelData } from '../actors/handshake.js';
 
 export type PeerDecision = { accept: true; profile: string; options: TunnelOptions } | { accept: false; profile: string; options: TunnelOptions; reason: string };
 
@@ -91,6 +91,8 @@ export class Shard {
   private readonly requestKeyOf = new Map<number, string>();
   /** Tunnels between SCCRQ and SCCCN (the half-open limit guards against SCCRQ floods). */
   private readonly halfOpen = new Set<number>();
+  /** Our SCCRQs awaiting an SCCRP, by peer address: where a peer's SCCRQ looks for a tie breaker. */
+  private readonly outstanding = new Map<string, Set<number>>();
   private readonly tunnelIds: IdAllocator;
   private readonly sessionIds = new Map<number, IdAllocator>();
   private readonly env: TunnelEnv;
@@ -107,6 +109,7 @@ export class Shard {
     this.tunnelIds = new IdAllocator(1, 0xffff, o.count, o.index);
     const events: TunnelEvents = {
       tunnelChanged: (t) => {
+        if (t.data.role === 'initiator') this.trackOutstanding(t);
         if (t.established) {
           this.halfOpen.delete(t.id);
           o.log.info({ tunnel: t.id, peerTunnel: t.data.peerTunnelId, peer: t.data.peer, peerHostName: t.data.peerHostName, version: t.data.version }, 'tunnel established');
@@ -208,6 +211,7 @@ export class Shard {
     // profile, and so the secret that unhides the rest.
     let hostName: string | undefined;
     let assigned: number | undefined;
+    let tieBreaker: Buffer | undefined;
     try {
       const d = decodeControlBody(buf, h, { keepHidden: true });
       if (d.message.messageType !== MessageTypes.SCCRQ) {
@@ -215,6 +219,7 @@ export class Shard {
         return;
       }
       hostName = getAvp(d.message, 'HostName');
+      tieBreaker = getAvp(d.message, 'TieBreaker');
       assigned = getAvp(d.message, h.version === 2 ? 'AssignedTunnelId' : 'AssignedControlConnectionId');
     } catch (e) {
       if (!(e instanceof L2tpCodecError)) throw e;
@@ -227,6 +232,7 @@ export class Shard {
       this.tunnels.get(existing)?.receiveControl(buf, h);
       return;
     }
+    if (this.tieBreakLost(from.address, tieBreaker)) return;
     const halfOpen = this.halfOpen.size;
     if (this.tunnels.size >= this.o.limits.maxTunnels || halfOpen >= this.o.limits.maxHalfOpenTunnels) {
       this.stats.refusedTunnels++;
@@ -261,6 +267,35 @@ export class Shard {
         this.o.log.error({ peer: from, err: String(e) }, 'could not open a tunnel socket');
       });
     this.requestKeyOf.set(id, key);
+  }
+
+  private trackOutstanding(t: Tunnel): void {
+    const key = t.data.peer.address;
+    let set = this.outstanding.get(key);
+    if (t.state === 'waitCtlReply' && this.tunnels.has(t.id)) {
+      if (!set) this.outstanding.set(key, (set = new Set()));
+      set.add(t.id);
+    } else if (set) {
+      set.delete(t.id);
+      if (set.size === 0) this.outstanding.delete(key);
+    }
+  }
+
+  /**
+   * RFC 2661 §4.4.3: true when the peer's SCCRQ must be ignored because our own outstanding SCCRQ
+   * to it wins (or both lose); our losing tunnel is discarded silently (no StopCCN).
+   */
+  private tieBreakLost(address: string, theirs: Buffer | undefined): boolean {
+    for (const id of this.outstanding.get(address) ?? []) {
+      const t = this.tunnels.get(id);
+      if (!t || t.state !== 'waitCtlReply') continue;
+      const outcome = tieBreak(t.data.tieBreaker, theirs);
+      if (outcome === 'separate') continue;
+      this.o.log.info({ tunnel: t.id, peer: address, outcome }, 'SCCRQ tie breaker');
+      if (outcome === 'theirs' || outcome === 'both') t.actor.send({ type: 'DEAD', reason: 'lost the tie breaker (RFC 2661 §4.4.3)' });
+      if (outcome === 'ours' || outcome === 'both') return true;
+    }
+    return false;
   }
 
   private addTunnel(

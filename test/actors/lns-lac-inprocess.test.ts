@@ -112,4 +112,30 @@ describe('LAC ⇄ LNS in process', () => {
     expect(a.data.ourCookie).toHaveLength(16);
     expect(lns.shard.listTunnels()[0]!.control.retransmitted).toBe(0);
   });
+
+  it('both sides open a tunnel at once: the tie breaker leaves exactly one (RFC 2661 §4.4.3)', async () => {
+    const a = node({ hostName: 'a' });
+    const b = node({ hostName: 'b' });
+    await a.listener.listen([{ address: '127.0.20.7', port: 1701 }]);
+    await b.listener.listen([{ address: '127.0.20.8', port: 1701 }]);
+    cleanups.push(async () => {
+      await a.shard.closeAll(200);
+      await b.shard.closeAll(200);
+      a.listener.close();
+      b.listener.close();
+    });
+    await Promise.all([
+      a.shard.createTunnel({ peer: { address: '127.0.20.8', port: 1701 }, local: { address: '127.0.20.7', port: 0 }, profile: 'default' }),
+      b.shard.createTunnel({ peer: { address: '127.0.20.7', port: 1701 }, local: { address: '127.0.20.8', port: 0 }, profile: 'default' }),
+    ]);
+    const up = (n: typeof a) => n.shard.listTunnels().filter((t) => t.state === 'established');
+    await until(() => up(a).length === 1 && up(b).length === 1);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(up(a)).toHaveLength(1);
+    expect(up(b)).toHaveLength(1);
+    expect(up(a)[0]!.peerTunnelId).toBe(up(b)[0]!.tunnelId);
+    // The loser discarded its own SCCRQ silently: its tunnel is gone, not stopping with a StopCCN.
+    const roles = [...up(a), ...up(b)].map((t) => t.role).sort();
+    expect(roles).toEqual(['initiator', 'responder']);
+  });
 });
