@@ -138,4 +138,17 @@ describe('LAC ⇄ LNS in process', () => {
     const roles = [...up(a), ...up(b)].map((t) => t.role).sort();
     expect(roles).toEqual(['initiator', 'responder']);
   });
+
+  it('LNS-originated outgoing call (OCRQ/OCRP/OCCN), with hidden AVPs on the wire', async () => {
+    const secret = Buffer.from('hide-me');
+    const { lns, lac } = await pair({ hideAvps: true, secret, authMode: 'challenge' }, { hideAvps: true, secret, authMode: 'challenge' }, '127.0.20.9');
+    // The LAC opens the tunnel; the LNS then places an outgoing call through it.
+    await lac.shard.createTunnel({ peer: { address: '127.0.20.9', port: 1701 }, profile: 'default' });
+    await until(() => lns.shard.listTunnels()[0]?.state === 'established' && lac.shard.listTunnels()[0]?.state === 'established');
+    const lnsTunnel = lns.shard.listTunnels()[0]!;
+    const s = lns.shard.createSession(lnsTunnel.tunnelId, 'lnsOutgoing', { calledNumber: '5550123' });
+    await until(() => lns.shard.listSessions()[0]?.state === 'established' && lac.shard.listSessions()[0]?.state === 'established');
+    expect(lac.shard.listSessions()[0]).toMatchObject({ callType: 'lacOutgoing', peerSessionId: s.sessionId, calledNumber: '5550123' });
+    expect(lns.shard.listSessions()[0]).toMatchObject({ callType: 'lnsOutgoing' });
+  });
 });
