@@ -20,7 +20,8 @@
  * Errors: only the typed errors of errors.ts. Verification answers `false`, never throws, for anything a peer
  * could have put in the bytes; it throws only when the caller's own arguments make no sense.
  */
-import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { hmac } from './hmac.js';
 import { EncodeError, MalformedAvpError } from './errors.js';
 import { MAX_AVP_VALUE_OCTETS } from './hidden.js';
 
@@ -119,7 +120,7 @@ export function v3DigestAlgorithmOf(digestType: number): V3DigestAlgorithm | und
  * (the key is then HMAC_MD5("", 2), as Wireshark's verifier computes it) and empty nonces.
  */
 export function deriveV3AuthKey(sharedSecret: Uint8Array): Buffer {
-  return createHmac('md5', sharedSecret).update(Uint8Array.of(2)).digest();
+  return hmac('md5', sharedSecret, Uint8Array.of(2));
 }
 
 /**
@@ -238,7 +239,6 @@ function digestOf(o: V3MessageDigestInput): Buffer {
   const zeroed = Buffer.from(o.message);
   zeroed.fill(0, o.digestOffset, o.digestOffset + V3_DIGEST_OCTETS[o.algorithm]);
   for (const r of o.otherDigests ?? []) zeroed.fill(0, r.offset, r.offset + r.length);
-  const hmac = createHmac(NODE_HASH[o.algorithm], o.key);
-  if (o.nonces.kind === 'exchanged') hmac.update(o.nonces.senderNonce).update(o.nonces.receiverNonce);
-  return hmac.update(zeroed).digest();
+  const alg = NODE_HASH[o.algorithm] as 'md5' | 'sha1';
+  return o.nonces.kind === 'exchanged' ? hmac(alg, o.key, o.nonces.senderNonce, o.nonces.receiverNonce, zeroed) : hmac(alg, o.key, zeroed);
 }

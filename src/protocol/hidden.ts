@@ -16,7 +16,8 @@
  * Errors: only {@link HiddenAvpError} (unhiding) and {@link EncodeError} (hiding) are thrown, never a RangeError
  * from a Buffer or a TypeError from node:crypto.
  */
-import { createHash, createHmac, randomBytes, randomInt } from 'node:crypto';
+import { createHash, randomBytes, randomInt } from 'node:crypto';
+import { hmac } from './hmac.js';
 import { EncodeError, HiddenAvpError } from './errors.js';
 
 /** MD5 output, hence the block size of the key stream. */
@@ -62,7 +63,7 @@ export interface UnhideAvpValueInput {
  * raw secret as L2TPv2 does. Pass the result as `secret` to {@link hideAvpValue}/{@link unhideAvpValue}.
  */
 export function deriveV3HidingKey(sharedSecret: Uint8Array): Buffer {
-  return createHmac('md5', sharedSecret).update(Uint8Array.of(1)).digest();
+  return hmac('md5', sharedSecret, Uint8Array.of(1));
 }
 
 /** Returns the hidden Attribute Value: the encrypted Hidden AVP Subformat. */
