@@ -445,6 +445,10 @@ export class Shard {
     if (!options) throw new ShardError(`no tunnel profile named ${req.profile}`, 'bad-request');
     if (this.tunnels.size >= this.o.limits.maxTunnels) throw new ShardError('tunnel limit reached', 'limit');
     const version = req.version ?? options.version;
+    if (version === 3 && options.encapsulation === 'ip') {
+      // IP protocol 115 needs raw sockets, which Node cannot open: they come with the kernel data plane's addon.
+      throw new ShardError('L2TPv3 over IP needs the kernel data plane (not in this version); use encapsulation: udp', 'refused');
+    }
     const id = this.tunnelIds.allocate();
     if (id === undefined) throw new ShardError('no free tunnel ID', 'limit');
     const local = req.local ?? { address: req.peer.address.includes(':') ? '::' : '0.0.0.0', port: 0 };

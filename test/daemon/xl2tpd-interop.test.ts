@@ -47,6 +47,12 @@ describe('xl2tpd as LAC dials l2tpd as LNS', () => {
     expect(after.retransmitted).toBe(0);
     expect(after.unacked).toBe(0);
 
+    // Trace one tunnel at run time: its messages are logged at debug level, tagged with its ID.
+    expect((await d.ctl('trace', 'debug', '--tunnel', String(t.tunnelId))).code).toBe(0);
+    const traced = await until(() => d.logLines().find((l) => l['msg'] === 'sent' && l['tunnel'] === t.tunnelId && l['type'] === 'HELLO'), 5000, 'traced HELLO');
+    expect(traced['level']).toBe(20);
+    expect((await d.ctl('trace', 'debug', '--tunnel', '9999')).code).toBe(3);
+
     await x.control('d t1');
     // xl2tpd's StopCCN puts our tunnel in `draining` (state held one retransmission cycle to re-ack it).
     const draining = await until(async () => (await d.json<TunnelInfo[]>('show', 'tunnels')).find((tt) => tt.state === 'draining'), 10_000, 'StopCCN handled');
