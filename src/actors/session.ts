@@ -108,21 +108,21 @@ export class Session implements SessionActions {
   }
 
   send(kind: 'ICRQ' | 'ICRP' | 'ICCN' | 'OCRQ' | 'OCRP' | 'OCCN'): void {
-    this.tunnel.sendSessionMessage(this, kind, buildSessionMessage(kind, this.data, this.tunnel.options));
+    this.tunnel.calls.sendMessage(this, kind, buildSessionMessage(kind, this.data, this.tunnel.options));
   }
 
   sendCdn(result: Refusal): void {
-    this.tunnel.sendSessionMessage(this, 'CDN', buildCdn(this.data, result));
+    this.tunnel.calls.sendMessage(this, 'CDN', buildCdn(this.data, result));
   }
 
   sessionUp(): void {
     this.data.establishedAt = this.tunnel.env.clock.now();
-    this.tunnel.sessionUp(this);
+    this.tunnel.calls.up(this);
   }
 
   closed(ctx: SessionContext): void {
     // Actions run before the snapshot updates: keep the reason the machine just recorded.
     this.finalReason = ctx.reason;
-    this.tunnel.sessionClosed(this);
+    this.tunnel.calls.closed(this);
   }
 }

@@ -9,7 +9,6 @@
 import type { Logger } from 'pino';
 import { createActor, type Actor, type Snapshot } from 'xstate';
 import {
-  avp,
   CdnResult,
   decodeControlBody,
   deriveV3AuthKey,
@@ -34,9 +33,9 @@ import { ControlChannel } from '../transport/control-channel.js';
 import type { ControlChannelState } from '../transport/control-channel-config.js';
 import { buildScccn, buildSccrp, buildSccrq, buildStopCcn, judgeScccn, judgeSccrp, judgeSccrq, type TunnelData } from './handshake.js';
 import { retransmissionCycleMs, type TunnelOptions } from './options.js';
-import { Session } from './session.js';
-import { judgeSessionMessage, newCookie, type SessionData } from './session-messages.js';
-import type { CallType } from './session-machine.js';
+import type { Session } from './session.js';
+import { TunnelCalls } from './tunnel-calls.js';
+import type { SessionData } from './session-messages.js';
 import type { TunnelEnv } from './tunnel-env.js';
 import type { Refusal, TunnelActions, TunnelContext, TunnelStateName } from './tunnel-machine.js';
 
@@ -52,8 +51,6 @@ const SESSION_MESSAGES = new Set<number>([
 /** Transmissions of an L2TPv3 SCCRQ (first + retransmissions) before falling back to L2TPv2. */
 const V3_SCCRQ_ATTEMPTS = 3;
 
-const kindName = (t: number) => MESSAGE_BY_TYPE[t]?.key ?? String(t);
-
 export interface TunnelCounters {
   malformed: number;
   badDigest: number;
@@ -64,11 +61,11 @@ export interface TunnelCounters {
 export class Tunnel implements TunnelActions {
   readonly actor: Actor<TunnelEnv['tunnelMachine']>;
   channel: ControlChannel<ChannelItem>;
-  readonly sessions = new Map<number, Session>();
+  readonly calls: TunnelCalls;
+  readonly sessions: Map<number, Session>;
   /** Per-tunnel logger: `l2tpctl trace debug --tunnel ID` raises its level alone. */
   readonly log: Logger;
   readonly counters: TunnelCounters = { malformed: 0, badDigest: 0, unknownSession: 0, unexpectedAvps: 0 };
-  private nextCallSerial = 1;
   private authKey: Buffer | undefined;
   private closedAlready = false;
   private v3SccrqSends = 0;
@@ -81,6 +78,8 @@ export class Tunnel implements TunnelActions {
     restored?: { channel: unknown; machine: unknown },
   ) {
     this.log = env.log.child({ tunnel: data.localTunnelId });
+    this.calls = new TunnelCalls(this);
+    this.sessions = this.calls.sessions;
     this.channel = this.newChannel(restored?.channel as ControlChannelState<ChannelItem> | undefined);
     this.actor = createActor(env.tunnelMachine, {
       input: { localTunnelId: data.localTunnelId, holdMs: retransmissionCycleMs(options) },
@@ -155,12 +154,12 @@ export class Tunnel implements TunnelActions {
 
   /** Re-create the sessions of a restored tunnel (their actors resume from their snapshots). */
   restoreSessions(sessions: { data: SessionData; machine: unknown }[]): void {
-    for (const r of sessions) {
-      const s = new Session(this, r.data, this.env.sessionMachine, r.machine);
-      this.sessions.set(r.data.localSessionId, s);
-      if (r.data.callSerialNumber >= this.nextCallSerial) this.nextCallSerial = r.data.callSerialNumber + 1;
-      s.start();
-    }
+    this.calls.restore(sessions);
+  }
+
+  /** Place a call (LAC incoming / LNS outgoing) once the tunnel is up. */
+  openSession(callType: 'lacIncoming' | 'lnsOutgoing', extra: Partial<SessionData>): Session | undefined {
+    return this.calls.open(callType, extra);
   }
 
   /** Trace level of this tunnel, or of one of its sessions. */
@@ -228,10 +227,10 @@ export class Tunnel implements TunnelActions {
       if (d.violation.scope === 'tunnel' || m.messageType === undefined || !SESSION_MESSAGES.has(m.messageType)) {
         return this.close({ resultCode: StopCcnResult.GeneralError, errorCode: d.violation.errorCode, message: d.violation.errorMessage });
       }
-      const s = this.sessionFor(m);
+      const s = this.calls.sessionFor(m);
       const refusal = { resultCode: CdnResult.GeneralError, errorCode: d.violation.errorCode, message: d.violation.errorMessage };
       if (s) s.dispatch({ type: 'CLOSE', result: refusal });
-      else this.refuseUnknownCall(m, refusal);
+      else this.calls.refuseUnknownCall(m, refusal);
       return;
     }
     const t = m.messageType!;
@@ -258,7 +257,7 @@ export class Tunnel implements TunnelActions {
       case MessageTypes.HELLO:
         return;
       default:
-        if (SESSION_MESSAGES.has(t)) return this.deliverToSession(m, t);
+        if (SESSION_MESSAGES.has(t)) return this.calls.deliver(m, t);
         this.log.info({ tunnel: this.id, type: t }, 'ignoring control message of unknown or unhandled type');
     }
   }
@@ -271,130 +270,6 @@ export class Tunnel implements TunnelActions {
       return;
     }
     this.close(refusal);
-  }
-
-  // ---- sessions ----------------------------------------------------------------------------
-
-  private sessionFor(m: ControlMessage): Session | undefined {
-    const sid = this.data.version === 2 ? m.sessionId : (getAvp(m, 'RemoteSessionId') ?? 0);
-    return sid === 0 ? undefined : this.sessions.get(sid);
-  }
-
-  private deliverToSession(m: ControlMessage, t: number): void {
-    if (t === MessageTypes.ICRQ || t === MessageTypes.OCRQ) return this.incomingCall(m, t);
-    const s = this.sessionFor(m);
-    if (!s) {
-      this.counters.unknownSession++;
-      this.log.info({ tunnel: this.id, type: MESSAGE_BY_TYPE[t]?.key, session: m.sessionId }, 'message for an unknown session: ignored');
-      return;
-    }
-    switch (t) {
-      case MessageTypes.CDN: {
-        const rc = getAvp(m, 'ResultCode');
-        s.dispatch({ type: 'CDN', result: { resultCode: rc?.result ?? 0, ...(rc?.error !== undefined ? { errorCode: rc.error } : {}), ...(rc?.message ? { message: rc.message } : {}) } });
-        return;
-      }
-      case MessageTypes.ICRP:
-      case MessageTypes.ICCN:
-      case MessageTypes.OCRP:
-      case MessageTypes.OCCN: {
-        const kind = MESSAGE_BY_TYPE[t]!.key as 'ICRP' | 'ICCN' | 'OCRP' | 'OCCN';
-        s.dispatch({ type: kind, verdict: judgeSessionMessage(kind, s.data, this.options.session, m) });
-        return;
-      }
-      default:
-        // WEN and SLI carry link information (RFC 2661 §6.13/§6.14): logged; the pseudowire handler may use them later.
-        this.log.debug({ tunnel: this.id, session: s.localSessionId, type: MESSAGE_BY_TYPE[t]?.key }, 'link information');
-    }
-  }
-
-  /** ICRQ (LNS incoming) or OCRQ (LAC outgoing) from the peer: a new session. */
-  private incomingCall(m: ControlMessage, t: number): void {
-    const callType: CallType = t === MessageTypes.ICRQ ? 'lnsIncoming' : 'lacOutgoing';
-    if (!this.established) return this.refuseUnknownCall(m, { resultCode: CdnResult.GeneralError, errorCode: GeneralError.NoControlConnection });
-    if (callType === 'lnsIncoming' ? !this.options.acceptIncomingCalls : !this.options.acceptOutgoingCalls) {
-      return this.refuseUnknownCall(m, { resultCode: CdnResult.NoFacilitiesPermanent, message: `${kindName(t)} not accepted from this peer` });
-    }
-    if (this.sessions.size >= this.options.maxSessions) {
-      return this.refuseUnknownCall(m, { resultCode: CdnResult.NoFacilitiesTemporary, message: 'session limit of this tunnel reached' });
-    }
-    const s = this.createSession(callType, {});
-    if (!s) return this.refuseUnknownCall(m, { resultCode: CdnResult.NoFacilitiesTemporary, message: 'no free session ID' });
-    const kind = t === MessageTypes.ICRQ ? 'ICRQ' : 'OCRQ';
-    s.dispatch({ type: kind, verdict: judgeSessionMessage(kind, s.data, this.options.session, m) });
-    if (callType === 'lacOutgoing' && s.state === 'waitCsAnswer') s.dispatch({ type: 'CALL_CONNECTED' });
-  }
-
-  /** CDN for a call that has no session object (refused before one was made). */
-  private refuseUnknownCall(m: ControlMessage, r: Refusal): void {
-    const peerSid = this.data.version === 2 ? (getAvp(m, 'AssignedSessionId') ?? 0) : (getAvp(m, 'LocalSessionId') ?? 0);
-    const rc = avp('ResultCode', { result: r.resultCode, error: r.errorCode ?? 0, ...(r.message ? { message: r.message } : {}) });
-    const avps = this.data.version === 2 ? [rc, avp('AssignedSessionId', 0)] : [rc, avp('LocalSessionId', 0), avp('RemoteSessionId', peerSid)];
-    this.send(MessageTypes.CDN, avps, peerSid);
-  }
-
-  /** Create a session object (for a call we place, or one the peer places). */
-  createSession(callType: CallType, extra: Partial<SessionData>): Session | undefined {
-    const id = this.env.allocateSessionId(this);
-    if (id === undefined) return undefined;
-    const so = this.options.session;
-    const data: SessionData = {
-      localTunnelId: this.id,
-      localSessionId: id,
-      peerSessionId: 0,
-      callType,
-      version: this.data.version,
-      callSerialNumber: this.nextCallSerial++,
-      pseudowire: so.pseudowire,
-      sequencing: so.sequencing,
-      l2SpecificSublayer: so.l2SpecificSublayer,
-      createdAt: this.env.clock.now(),
-      ...extra,
-    };
-    const cookie = this.data.version === 3 ? newCookie(so.cookieLength) : undefined;
-    if (cookie) data.ourCookie = cookie;
-    const s = new Session(this, data, this.env.sessionMachine);
-    this.sessions.set(id, s);
-    s.start();
-    return s;
-  }
-
-  /** Place a call (LAC incoming / LNS outgoing) once the tunnel is up. */
-  openSession(callType: 'lacIncoming' | 'lnsOutgoing', extra: Partial<SessionData>): Session | undefined {
-    const s = this.createSession(callType, extra);
-    if (!s) return undefined;
-    s.dispatch({ type: 'OPEN' });
-    if (this.established) s.dispatch({ type: 'TUNNEL_UP' });
-    return s;
-  }
-
-  sendSessionMessage(s: Session, kind: string, avps: AvpInstance[]): void {
-    this.send(MessageTypes[kind as keyof typeof MessageTypes], avps, s.data.peerSessionId);
-  }
-
-  sessionUp(s: Session): void {
-    this.env.dataPlane
-      .createSession({
-        localTunnelId: this.id,
-        localSessionId: s.localSessionId,
-        peerSessionId: s.data.peerSessionId,
-        pseudowire: s.data.pseudowire,
-        sequencing: s.data.sequencing,
-        l2SpecificSublayer: s.data.l2SpecificSublayer,
-        ...(s.data.ourCookie ? { cookie: Buffer.from(s.data.ourCookie, 'hex') } : {}),
-        ...(s.data.peerCookie ? { peerCookie: Buffer.from(s.data.peerCookie, 'hex') } : {}),
-      })
-      .catch((e: unknown) => {
-        this.log.error({ tunnel: this.id, session: s.localSessionId, err: String(e) }, 'data plane refused the session');
-        s.dispatch({ type: 'CLOSE', result: { resultCode: CdnResult.NoFacilitiesTemporary, message: 'data plane error' } });
-      });
-  }
-
-  sessionClosed(s: Session): void {
-    if (!this.sessions.delete(s.localSessionId)) return;
-    if (s.data.establishedAt !== undefined) this.env.dataPlane.deleteSession(this.id, s.localSessionId).catch(() => undefined);
-    this.env.releaseSessionId(this, s.localSessionId);
-    this.env.events.sessionClosed(s);
   }
 
   // ---- outbound ----------------------------------------------------------------------------

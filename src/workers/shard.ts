@@ -21,7 +21,10 @@ import { IdAllocator } from './id-allocator.js';
 import type { Endpoint, SocketFactory, TunnelSocket } from './sockets.js';
 import { sessionInfo, tunnelInfo, type SessionInfo, type TunnelInfo } from './views.js';
 import type { TunnelRecord } from './thread-protocol.js';
-import { tieBreak, type TunnelData } from '../actors/handshake.js';
+import type { TunnelData } from '../actors/handshake.js';
+import { RecordKeeper } from './shard-records.js';
+import { PersistentTunnels } from './persistent.js';
+import { OutstandingRequests } from './tie-breaks.js';
 
 export type PeerDecision = { accept: true; profile: string; options: TunnelOptions } | { accept: false; profile: string; options: TunnelOptions; reason: string };
 
@@ -91,45 +94,44 @@ export class Shard {
   private readonly requestKeyOf = new Map<number, string>();
   /** Tunnels between SCCRQ and SCCCN (the half-open limit guards against SCCRQ floods). */
   private readonly halfOpen = new Set<number>();
-  /** Our SCCRQs awaiting an SCCRP, by peer address: where a peer's SCCRQ looks for a tie breaker. */
-  private readonly outstanding = new Map<string, Set<number>>();
+  private readonly outstanding: OutstandingRequests;
+  private readonly records: RecordKeeper;
   private readonly tunnelIds: IdAllocator;
   private readonly sessionIds = new Map<number, IdAllocator>();
   private readonly env: TunnelEnv;
   private readonly dataOffset = new Int32Array(1);
-  private readonly dirty = new Set<number>();
-  private readonly removed = new Set<number>();
-  private flushTimer: NodeJS.Timeout | null = null;
   /** Persistent tunnels by tunnel ID: re-established with back-off when they close (not on admin delete). */
-  private readonly persistent = new Map<number, { req: CreateTunnelRequest; attempt: number }>();
-  private shuttingDown = false;
+  private readonly persistent: PersistentTunnels<CreateTunnelRequest>;
 
   constructor(readonly o: ShardOptions) {
     // 16-bit IDs for v2, shard-encoded: k, k+n, k+2n... (never 0).
     this.tunnelIds = new IdAllocator(1, 0xffff, o.count, o.index);
+    this.outstanding = new OutstandingRequests(this.tunnels, o.log);
+    this.persistent = new PersistentTunnels((req, attempt) => this.createTunnel(req, attempt), o.log);
+    this.records = new RecordKeeper(this.tunnels, o.persist, o.persistIntervalMs);
     const events: TunnelEvents = {
       tunnelChanged: (t) => {
-        if (t.data.role === 'initiator') this.trackOutstanding(t);
+        if (t.data.role === 'initiator') this.outstanding.track(t);
         if (t.established) {
           this.halfOpen.delete(t.id);
           o.log.info({ tunnel: t.id, peerTunnel: t.data.peerTunnelId, peer: t.data.peer, peerHostName: t.data.peerHostName, version: t.data.version }, 'tunnel established');
         }
-        this.markDirty(t.id);
+        this.records.changed(t.id);
         // A persistent tunnel that is being stopped is replaced at once by a new one (new tunnel ID):
         // the old one only holds state for a retransmission cycle.
-        if ((t.state === 'draining' || t.state === 'stopping') && this.persistent.has(t.id)) this.replacePersistent(t);
+        if (t.state === 'draining' || t.state === 'stopping') this.persistent.replace(t);
         o.events?.tunnelChanged?.(t);
       },
       tunnelClosed: (t) => this.onTunnelClosed(t),
       sessionChanged: (s) => {
-        this.markDirty(s.data.localTunnelId);
+        this.records.changed(s.data.localTunnelId);
         if (s.state === 'established') {
           o.log.info({ tunnel: s.data.localTunnelId, session: s.localSessionId, peerSession: s.data.peerSessionId, callType: s.data.callType }, 'session established');
         }
         o.events?.sessionChanged?.(s);
       },
       sessionClosed: (s) => {
-        this.markDirty(s.data.localTunnelId);
+        this.records.changed(s.data.localTunnelId);
         o.log.info({ tunnel: s.data.localTunnelId, session: s.localSessionId, reason: s.reason }, 'session closed');
         o.events?.sessionClosed?.(s);
       },
@@ -202,7 +204,7 @@ export class Shard {
     }
     if (h.isControl) {
       t.receiveControl(buf, h);
-      this.markDirty(t.id); // Ns/Nr moved
+      this.records.changed(t.id); // Ns/Nr moved
     } else if (h.version === 2) this.o.dataPlane.accountRx?.(t.id, h.sessionId, buf.length - h.headerLength);
   }
 
@@ -232,7 +234,7 @@ export class Shard {
       this.tunnels.get(existing)?.receiveControl(buf, h);
       return;
     }
-    if (this.tieBreakLost(from.address, tieBreaker)) return;
+    if (this.outstanding.peerLoses(from.address, tieBreaker)) return;
     const halfOpen = this.halfOpen.size;
     if (this.tunnels.size >= this.o.limits.maxTunnels || halfOpen >= this.o.limits.maxHalfOpenTunnels) {
       this.stats.refusedTunnels++;
@@ -267,35 +269,6 @@ export class Shard {
         this.o.log.error({ peer: from, err: String(e) }, 'could not open a tunnel socket');
       });
     this.requestKeyOf.set(id, key);
-  }
-
-  private trackOutstanding(t: Tunnel): void {
-    const key = t.data.peer.address;
-    let set = this.outstanding.get(key);
-    if (t.state === 'waitCtlReply' && this.tunnels.has(t.id)) {
-      if (!set) this.outstanding.set(key, (set = new Set()));
-      set.add(t.id);
-    } else if (set) {
-      set.delete(t.id);
-      if (set.size === 0) this.outstanding.delete(key);
-    }
-  }
-
-  /**
-   * RFC 2661 §4.4.3: true when the peer's SCCRQ must be ignored because our own outstanding SCCRQ
-   * to it wins (or both lose); our losing tunnel is discarded silently (no StopCCN).
-   */
-  private tieBreakLost(address: string, theirs: Buffer | undefined): boolean {
-    for (const id of this.outstanding.get(address) ?? []) {
-      const t = this.tunnels.get(id);
-      if (!t || t.state !== 'waitCtlReply') continue;
-      const outcome = tieBreak(t.data.tieBreaker, theirs);
-      if (outcome === 'separate') continue;
-      this.o.log.info({ tunnel: t.id, peer: address, outcome }, 'SCCRQ tie breaker');
-      if (outcome === 'theirs' || outcome === 'both') t.actor.send({ type: 'DEAD', reason: 'lost the tie breaker (RFC 2661 §4.4.3)' });
-      if (outcome === 'ours' || outcome === 'both') return true;
-    }
-    return false;
   }
 
   private addTunnel(
@@ -339,62 +312,18 @@ export class Shard {
     }
     this.halfOpen.delete(t.id);
     this.tunnelIds.release(t.id);
-    this.dirty.delete(t.id);
-    this.removed.add(t.id);
-    this.scheduleFlush();
+    this.records.gone(t.id);
+    this.outstanding.track(t); // no longer in the map: drops out of the index
     this.o.log.info({ tunnel: t.id, peer: t.data.peer, reason: t.reason }, 'tunnel closed');
     this.o.events?.tunnelClosed?.(t);
-    if (this.persistent.has(t.id)) this.replacePersistent(t);
-  }
-
-  private replacePersistent(t: Tunnel): void {
-    const p = this.persistent.get(t.id)!;
-    this.persistent.delete(t.id);
-    if (!this.shuttingDown) this.reestablish(p.req, t.data.establishedAt !== undefined ? 0 : p.attempt + 1);
-  }
-
-  /** Back-off 1, 2, 4 ... 60 s with ±20% jitter so many persistent tunnels do not retry in step. */
-  private reestablish(req: CreateTunnelRequest, attempt: number): void {
-    const base = Math.min(60_000, 1000 * 2 ** Math.min(attempt, 6));
-    const delay = Math.round(base * (0.8 + Math.random() * 0.4));
-    this.o.log.info({ name: req.name, peer: req.peer, attempt, delayMs: delay }, 'persistent tunnel: re-establishing');
-    const timer = setTimeout(() => {
-      if (this.shuttingDown) return;
-      this.createTunnel(req, attempt).catch((e: unknown) => {
-        this.o.log.warn({ name: req.name, err: String(e) }, 'persistent tunnel: attempt failed');
-        this.reestablish(req, attempt + 1);
-      });
-    }, delay);
-    timer.unref?.();
+    this.persistent.replace(t);
   }
 
   // ---- persistence and restore ---------------------------------------------------------------
 
-  private markDirty(id: number): void {
-    if (!this.o.persist || !this.tunnels.has(id)) return;
-    this.dirty.add(id);
-    this.scheduleFlush();
-  }
-
-  private scheduleFlush(): void {
-    if (!this.o.persist || this.flushTimer) return;
-    this.flushTimer = setTimeout(() => this.flush(), this.o.persistIntervalMs ?? 50);
-  }
-
   /** Send every changed tunnel's record to the store now. */
   flush(): void {
-    if (this.flushTimer) clearTimeout(this.flushTimer);
-    this.flushTimer = null;
-    if (!this.o.persist || (this.dirty.size === 0 && this.removed.size === 0)) return;
-    const upserts: TunnelRecord[] = [];
-    for (const id of this.dirty) {
-      const t = this.tunnels.get(id);
-      if (t && t.state !== 'closed') upserts.push({ localTunnelId: id, ...t.record() });
-    }
-    const deletes = [...this.removed];
-    this.dirty.clear();
-    this.removed.clear();
-    this.o.persist(upserts, deletes);
+    this.records.flush();
   }
 
   /**
@@ -462,14 +391,14 @@ export class Shard {
     const t = this.addTunnel(id, sock, req.peer, { version, role: 'initiator', profile: req.profile, persistent: req.persistent ?? false, ...(req.name ? { name: req.name } : {}) }, { ...options, version });
     t.actor.send({ type: 'OPEN' });
     for (const c of req.sessions ?? []) t.openSession(c.callType, { ...c.extra });
-    if (req.persistent) this.persistent.set(id, { req, attempt });
+    if (req.persistent) this.persistent.add(id, req, attempt);
     return tunnelInfo(t, this.o.index);
   }
 
   deleteTunnel(id: number, message = 'administrative close'): void {
     const t = this.tunnels.get(id);
     if (!t) throw new ShardError(`no tunnel ${id}`, 'not-found');
-    this.persistent.delete(id); // an operator's delete is final, even for a persistent tunnel
+    this.persistent.forget(id); // an operator's delete is final, even for a persistent tunnel
     t.close({ resultCode: StopCcnResult.GeneralRequest, ...(message ? { errorCode: 0, message } : {}) });
   }
 
@@ -513,7 +442,7 @@ export class Shard {
 
   /** Close every tunnel with StopCCN (daemon shutdown); resolves when all are gone or after `ms`. */
   async closeAll(ms: number): Promise<void> {
-    this.shuttingDown = true;
+    this.persistent.stop();
     for (const t of [...this.tunnels.values()]) {
       // A tunnel the peer already stopped only holds state to re-ack its StopCCN: let it go now.
       if (t.state === 'draining') t.actor.send({ type: 'DEAD', reason: 'shutdown' });

@@ -1,0 +1,162 @@
+/**
+ * The calls (sessions) of one tunnel: routing session messages to them, accepting or refusing new
+ * calls, placing ours, and the data plane's view of them. Split from tunnel.ts, which keeps the
+ * control connection itself.
+ */
+import {
+  avp,
+  CdnResult,
+  GeneralError,
+  getAvp,
+  MESSAGE_BY_TYPE,
+  MessageTypes,
+  type AvpInstance,
+  type ControlMessage,
+} from '../protocol/index.js';
+import { Session } from './session.js';
+import { judgeSessionMessage, newCookie, type SessionData } from './session-messages.js';
+import type { CallType } from './session-machine.js';
+import type { Tunnel } from './tunnel.js';
+import type { Refusal } from './tunnel-machine.js';
+
+const kindName = (t: number) => MESSAGE_BY_TYPE[t]?.key ?? String(t);
+
+export class TunnelCalls {
+  readonly sessions = new Map<number, Session>();
+  private nextCallSerial = 1;
+
+  constructor(private readonly t: Tunnel) {}
+
+  /** Re-create the sessions of a restored tunnel (their actors resume from their snapshots). */
+  restore(sessions: { data: SessionData; machine: unknown }[]): void {
+    for (const r of sessions) {
+      const s = new Session(this.t, r.data, this.t.env.sessionMachine, r.machine);
+      this.sessions.set(r.data.localSessionId, s);
+      if (r.data.callSerialNumber >= this.nextCallSerial) this.nextCallSerial = r.data.callSerialNumber + 1;
+      s.start();
+    }
+  }
+
+  sessionFor(m: ControlMessage): Session | undefined {
+    const sid = this.t.data.version === 2 ? m.sessionId : (getAvp(m, 'RemoteSessionId') ?? 0);
+    return sid === 0 ? undefined : this.sessions.get(sid);
+  }
+
+  /** A session message (ICRQ…SLI) the tunnel received in order. */
+  deliver(m: ControlMessage, t: number): void {
+    if (t === MessageTypes.ICRQ || t === MessageTypes.OCRQ) return this.incomingCall(m, t);
+    const s = this.sessionFor(m);
+    if (!s) {
+      this.t.counters.unknownSession++;
+      this.t.log.info({ tunnel: this.t.id, type: MESSAGE_BY_TYPE[t]?.key, session: m.sessionId }, 'message for an unknown session: ignored');
+      return;
+    }
+    switch (t) {
+      case MessageTypes.CDN: {
+        const rc = getAvp(m, 'ResultCode');
+        s.dispatch({ type: 'CDN', result: { resultCode: rc?.result ?? 0, ...(rc?.error !== undefined ? { errorCode: rc.error } : {}), ...(rc?.message ? { message: rc.message } : {}) } });
+        return;
+      }
+      case MessageTypes.ICRP:
+      case MessageTypes.ICCN:
+      case MessageTypes.OCRP:
+      case MessageTypes.OCCN: {
+        const kind = MESSAGE_BY_TYPE[t]!.key as 'ICRP' | 'ICCN' | 'OCRP' | 'OCCN';
+        s.dispatch({ type: kind, verdict: judgeSessionMessage(kind, s.data, this.t.options.session, m) });
+        return;
+      }
+      default:
+        // WEN and SLI carry link information (RFC 2661 §6.13/§6.14): logged; the pseudowire handler may use them later.
+        this.t.log.debug({ tunnel: this.t.id, session: s.localSessionId, type: MESSAGE_BY_TYPE[t]?.key }, 'link information');
+    }
+  }
+
+  /** ICRQ (LNS incoming) or OCRQ (LAC outgoing) from the peer: a new session. */
+  private incomingCall(m: ControlMessage, t: number): void {
+    const callType: CallType = t === MessageTypes.ICRQ ? 'lnsIncoming' : 'lacOutgoing';
+    if (!this.t.established) return this.refuseUnknownCall(m, { resultCode: CdnResult.GeneralError, errorCode: GeneralError.NoControlConnection });
+    if (callType === 'lnsIncoming' ? !this.t.options.acceptIncomingCalls : !this.t.options.acceptOutgoingCalls) {
+      return this.refuseUnknownCall(m, { resultCode: CdnResult.NoFacilitiesPermanent, message: `${kindName(t)} not accepted from this peer` });
+    }
+    if (this.sessions.size >= this.t.options.maxSessions) {
+      return this.refuseUnknownCall(m, { resultCode: CdnResult.NoFacilitiesTemporary, message: 'session limit of this tunnel reached' });
+    }
+    const s = this.create(callType, {});
+    if (!s) return this.refuseUnknownCall(m, { resultCode: CdnResult.NoFacilitiesTemporary, message: 'no free session ID' });
+    const kind = t === MessageTypes.ICRQ ? 'ICRQ' : 'OCRQ';
+    s.dispatch({ type: kind, verdict: judgeSessionMessage(kind, s.data, this.t.options.session, m) });
+    if (callType === 'lacOutgoing' && s.state === 'waitCsAnswer') s.dispatch({ type: 'CALL_CONNECTED' });
+  }
+
+  /** CDN for a call that has no session object (refused before one was made). */
+  refuseUnknownCall(m: ControlMessage, r: Refusal): void {
+    const peerSid = this.t.data.version === 2 ? (getAvp(m, 'AssignedSessionId') ?? 0) : (getAvp(m, 'LocalSessionId') ?? 0);
+    const rc = avp('ResultCode', { result: r.resultCode, error: r.errorCode ?? 0, ...(r.message ? { message: r.message } : {}) });
+    const avps = this.t.data.version === 2 ? [rc, avp('AssignedSessionId', 0)] : [rc, avp('LocalSessionId', 0), avp('RemoteSessionId', peerSid)];
+    this.t.send(MessageTypes.CDN, avps, peerSid);
+  }
+
+  /** Create a session object (for a call we place, or one the peer places). */
+  create(callType: CallType, extra: Partial<SessionData>): Session | undefined {
+    const id = this.t.env.allocateSessionId(this.t);
+    if (id === undefined) return undefined;
+    const so = this.t.options.session;
+    const data: SessionData = {
+      localTunnelId: this.t.id,
+      localSessionId: id,
+      peerSessionId: 0,
+      callType,
+      version: this.t.data.version,
+      callSerialNumber: this.nextCallSerial++,
+      pseudowire: so.pseudowire,
+      sequencing: so.sequencing,
+      l2SpecificSublayer: so.l2SpecificSublayer,
+      createdAt: this.t.env.clock.now(),
+      ...extra,
+    };
+    const cookie = this.t.data.version === 3 ? newCookie(so.cookieLength) : undefined;
+    if (cookie) data.ourCookie = cookie;
+    const s = new Session(this.t, data, this.t.env.sessionMachine);
+    this.sessions.set(id, s);
+    s.start();
+    return s;
+  }
+
+  /** Place a call (LAC incoming / LNS outgoing) once the tunnel is up. */
+  open(callType: 'lacIncoming' | 'lnsOutgoing', extra: Partial<SessionData>): Session | undefined {
+    const s = this.create(callType, extra);
+    if (!s) return undefined;
+    s.dispatch({ type: 'OPEN' });
+    if (this.t.established) s.dispatch({ type: 'TUNNEL_UP' });
+    return s;
+  }
+
+  sendMessage(s: Session, kind: string, avps: AvpInstance[]): void {
+    this.t.send(MessageTypes[kind as keyof typeof MessageTypes], avps, s.data.peerSessionId);
+  }
+
+  up(s: Session): void {
+    this.t.env.dataPlane
+      .createSession({
+        localTunnelId: this.t.id,
+        localSessionId: s.localSessionId,
+        peerSessionId: s.data.peerSessionId,
+        pseudowire: s.data.pseudowire,
+        sequencing: s.data.sequencing,
+        l2SpecificSublayer: s.data.l2SpecificSublayer,
+        ...(s.data.ourCookie ? { cookie: Buffer.from(s.data.ourCookie, 'hex') } : {}),
+        ...(s.data.peerCookie ? { peerCookie: Buffer.from(s.data.peerCookie, 'hex') } : {}),
+      })
+      .catch((e: unknown) => {
+        this.t.log.error({ tunnel: this.t.id, session: s.localSessionId, err: String(e) }, 'data plane refused the session');
+        s.dispatch({ type: 'CLOSE', result: { resultCode: CdnResult.NoFacilitiesTemporary, message: 'data plane error' } });
+      });
+  }
+
+  closed(s: Session): void {
+    if (!this.sessions.delete(s.localSessionId)) return;
+    if (s.data.establishedAt !== undefined) this.t.env.dataPlane.deleteSession(this.t.id, s.localSessionId).catch(() => undefined);
+    this.t.env.releaseSessionId(this.t, s.localSessionId);
+    this.t.env.events.sessionClosed(s);
+  }
+}
