@@ -12,6 +12,8 @@ export const SYSTEM_DEPENDENCIES: readonly DebianDependency[] = [
   // editcap (pcapng conversion in test/util) comes with tshark's dependency wireshark-common.
   { pkg: 'wireshark-common', bin: 'editcap' },
   { pkg: 'xl2tpd', bin: 'xl2tpd' },
+  { pkg: 'freeradius', bin: 'freeradius' },
+  { pkg: 'freeradius-utils', bin: 'radclient' },
 ];
 
 export default async function setup(): Promise<void> {

@@ -1,0 +1,87 @@
+/**
+ * The allocation core of every address pool: indices 0..size-1, O(1) (amortised) allocate, release
+ * and allocate-this-one, one octet of state plus one ring slot per index, nothing per allocation.
+ *
+ * Order: never-used indices first (a cursor), then released ones first-in first-out (a ring). Reusing
+ * the address released longest ago gives ARP caches, conntrack and RADIUS accounting of the previous
+ * holder the most time to forget it. Taking a specific index leaves its ring entry in place, marked
+ * used; the ring skips such stale entries when it reaches them, and each index sits in the ring at
+ * most once (the QUEUED bit), so the ring never outgrows `size`.
+ */
+const USED = 1;
+const QUEUED = 2;
+
+/** Typed arrays sized to the pool: 5 octets per index. Larger ranges belong in several pools. */
+export const MAX_POOL_SIZE = 1 << 24;
+
+export class IndexPool {
+  private readonly state: Uint8Array;
+  private readonly ring: Uint32Array;
+  private head = 0;
+  private queued = 0;
+  /** Indices at or above the cursor have never been handed out by allocate(). */
+  private cursor = 0;
+  private inUse = 0;
+
+  constructor(readonly size: number) {
+    if (!Number.isInteger(size) || size < 0 || size > MAX_POOL_SIZE) throw new RangeError(`pool size ${size} is not 0..${MAX_POOL_SIZE}`);
+    this.state = new Uint8Array(size);
+    this.ring = new Uint32Array(size);
+  }
+
+  get used(): number {
+    return this.inUse;
+  }
+
+  get free(): number {
+    return this.size - this.inUse;
+  }
+
+  isUsed(i: number): boolean {
+    return ((this.state[i] ?? 0) & USED) !== 0;
+  }
+
+  /** The next free index, or -1 when every index is in use. */
+  allocate(): number {
+    while (this.cursor < this.size) {
+      const i = this.cursor++;
+      if ((this.state[i]! & USED) === 0) return this.mark(i);
+    }
+    while (this.queued > 0) {
+      const i = this.ring[this.head]!;
+      this.head = this.head + 1 === this.size ? 0 : this.head + 1;
+      this.queued--;
+      this.state[i]! &= ~QUEUED;
+      if ((this.state[i]! & USED) === 0) return this.mark(i);
+    }
+    return -1;
+  }
+
+  /** Takes index `i` if it is free. */
+  allocateIndex(i: number): boolean {
+    if (!Number.isInteger(i) || i < 0 || i >= this.size || (this.state[i]! & USED) !== 0) return false;
+    this.mark(i);
+    return true;
+  }
+
+  /** Returns index `i`; false when it was not in use (a double release, or never allocated). */
+  release(i: number): boolean {
+    if (!Number.isInteger(i) || i < 0 || i >= this.size || (this.state[i]! & USED) === 0) return false;
+    this.state[i]! &= ~USED;
+    this.inUse--;
+    // Below the cursor it must go through the ring to be found again; at or above it, the cursor will find it.
+    if (i < this.cursor && (this.state[i]! & QUEUED) === 0) {
+      const tail = (this.head + this.queued) % this.size;
+      this.ring[tail] = i;
+      this.queued++;
+      this.state[i]! |= QUEUED;
+    }
+    return true;
+  }
+
+  private mark(i: number): number {
+    this.state[i]! |= USED;
+    this.inUse++;
+    return i;
+  }
+}

@@ -1,0 +1,96 @@
+/**
+ * The local users file: its format, its file:line:column errors, and LocalUsersVerifier through full
+ * PPP exchanges (PAP, CHAP-MD5, MS-CHAPv2) of src/ppp/auth.
+ */
+import { writeFile } from 'node:fs/promises';
+import { describe, expect, it } from 'vitest';
+import { LocalUsersFileError, LocalUsersVerifier, parseLocalUsers } from '../../src/aaa/index.js';
+import { createAuthClient, createAuthServer, type AuthProtocolName, type AuthResult, type CredentialVerifier } from '../../src/ppp/auth/index.js';
+import { makeTempDir } from '../support/tmp.js';
+
+const FILE = `
+# user      password          options
+alice       s3cret
+bob         "two words"       ip=198.18.1.20      # trailing comment
+"carol x"   'p#ss'            pool=gold session-timeout=3600 idle-timeout=600
+dave        "q\\"uote\\\\"    pool="silver lining"
+`;
+
+describe('parsing', () => {
+  it('reads users, quoted tokens, options and comments', () => {
+    const users = parseLocalUsers(FILE);
+    expect([...users.keys()]).toEqual(['alice', 'bob', 'carol x', 'dave']);
+    expect(users.get('alice')).toMatchObject({ password: 's3cret', authorization: {}, line: 3 });
+    expect(users.get('bob')).toMatchObject({ password: 'two words', authorization: { framedIpAddress: '198.18.1.20' } });
+    expect(users.get('carol x')).toMatchObject({ password: 'p#ss', authorization: { framedPool: 'gold', sessionTimeout: 3600, idleTimeout: 600 } });
+    expect(users.get('dave')).toMatchObject({ password: 'q"uote\\', authorization: { framedPool: 'silver lining' } });
+  });
+
+  it('reports every problem with file:line:column', () => {
+    const text = ['ok pass', 'nopass', 'x y ip=300.1.1.1', 'ok again', 'z "unterminated', 'w p colour=blue', 'v p ip=1.2.3.4 ip=1.2.3.5'].join('\n');
+    let err: LocalUsersFileError | undefined;
+    try {
+      parseLocalUsers(text, '/etc/l2tpd/users');
+    } catch (e) {
+      err = e as LocalUsersFileError;
+    }
+    expect(err).toBeInstanceOf(LocalUsersFileError);
+    expect(err!.message.split('\n')).toEqual([
+      '/etc/l2tpd/users:2:7: user "nopass" has no password',
+      '/etc/l2tpd/users:3:5: ip: "300.1.1.1" is not an IPv4 address',
+      '/etc/l2tpd/users:4:1: user "ok" already defined on line 1',
+      '/etc/l2tpd/users:5:3: unterminated " quote',
+      '/etc/l2tpd/users:6:5: unknown option "colour=blue" (expected ip=, pool=, session-timeout=, idle-timeout=)',
+      '/etc/l2tpd/users:7:16: option ip given twice',
+    ]);
+  });
+});
+
+async function pppAuth(protocol: AuthProtocolName, user: string, password: string, v: CredentialVerifier): Promise<{ server: AuthResult; client: AuthResult }> {
+  return new Promise((resolve) => {
+    let s: AuthResult | undefined;
+    let c: AuthResult | undefined;
+    const check = (): void => {
+      if (s && c) resolve({ server: s, client: c });
+    };
+    const server = createAuthServer(protocol, (_p, pkt) => setImmediate(() => peer.receive(pkt)), v, (r) => ((s = r), check()));
+    const peer = createAuthClient(protocol, (_p, pkt) => setImmediate(() => server.receive(pkt)), { user, password }, (r) => ((c = r), check()));
+    peer.start();
+    server.start();
+  });
+}
+
+describe('LocalUsersVerifier', () => {
+  const verifier = new LocalUsersVerifier(parseLocalUsers(FILE));
+
+  for (const protocol of ['pap', 'chap', 'mschapv2'] as const) {
+    it(`${protocol}: right password accepted with the user's options, wrong one refused`, async () => {
+      const good = await pppAuth(protocol, 'bob', 'two words', verifier);
+      expect(good.server).toMatchObject({ ok: true, attributes: { framedIpAddress: '198.18.1.20', outcome: 'accept' } });
+      expect(good.client.ok).toBe(true);
+      const bad = await pppAuth(protocol, 'bob', 'two word', verifier);
+      expect(bad.server.ok).toBe(false);
+      expect(bad.client.ok).toBe(false);
+      expect((await pppAuth(protocol, 'nobody', 'two words', verifier)).server.ok).toBe(false);
+    });
+  }
+
+  it('loads from a file and reload keeps the old users when the new file is broken', async () => {
+    const tmp = await makeTempDir();
+    try {
+      const file = tmp.file('users');
+      await writeFile(file, 'alice s3cret\n');
+      const v = await LocalUsersVerifier.fromFile(file);
+      expect((await v.verify({ protocol: 'pap', user: 'alice', password: 's3cret' })).ok).toBe(true);
+      await writeFile(file, 'alice s3cret\nbroken\n');
+      await expect(v.reload()).rejects.toThrow(`${file}:2:7`);
+      expect((await v.verify({ protocol: 'pap', user: 'alice', password: 's3cret' })).ok).toBe(true);
+      await writeFile(file, 'eve other\n');
+      await v.reload();
+      expect((await v.verify({ protocol: 'pap', user: 'alice', password: 's3cret' })).ok).toBe(false);
+      expect((await v.verify({ protocol: 'pap', user: 'eve', password: 'other' })).ok).toBe(true);
+    } finally {
+      await tmp.cleanup();
+    }
+  });
+});
