@@ -1,0 +1,390 @@
+/**
+ * One control protocol instance (LCP, IPCP or IPv6CP of one session): the RFC 1661 §5 packet rules
+ * around the shared automaton (fsm.ts). It turns received packets into the automaton's events,
+ * implements the actions the table names, keeps the Restart timer on the injected Clock, and asks
+ * an `OptionPolicy` (lcp.ts, ipcp.ts, ipv6cp.ts) everything option-specific.
+ *
+ * Hibernation (DESIGN.md): once Opened, the XState actor is replaced by its persisted snapshot and
+ * woken only by the next event for it (a Configure-Request, a Terminate-Request, Down...). Echo
+ * keepalive never reaches here (engine fast path), so an idle Opened session holds no actor.
+ */
+import { createActor, type Actor, type Snapshot } from 'xstate';
+import type { Clock, TimerHandle } from '../transport/clock.js';
+import {
+  decodeOptions,
+  encodeControl,
+  encodeControlFrame,
+  encodeOptions,
+  optionEquals,
+  PppCode,
+  type ControlPacket,
+  type PppOption,
+} from './frame.js';
+import { createPppFsmMachine, DEFAULT_LIMITS, TIMER_STATES, type FsmContext, type FsmEvent, type FsmHost, type FsmLimits, type FsmStateName } from './fsm.js';
+
+/** A Configure-Request judged (RFC 1661 §5.2–5.4): empty `reject` and `nak` mean Configure-Ack. */
+export interface Judgement {
+  /** Options refused outright, copied verbatim in the order received (§5.4). */
+  reject: PppOption[];
+  /** Values refused, with the value we would accept; `requested` is absent for an option we want added. */
+  nak: { suggest: PppOption; requested?: PppOption }[];
+  /** Answer with exactly these Naks, ignoring the rest of the request (LCP loop detection, §6.4). */
+  nakOnly?: boolean;
+  /** Do not answer: the negotiation cannot go on (why). */
+  fatal?: string;
+}
+
+export interface OptionPolicy {
+  /** Options of our next Configure-Request. */
+  request(): PppOption[];
+  /** Judge the peer's request. Pure: nothing is agreed until we send the Ack. */
+  judge(options: readonly PppOption[]): Judgement;
+  /** We sent Configure-Ack: the peer's options are agreed. */
+  peerAgreed(options: readonly PppOption[]): void;
+  /** The peer Acked our request. */
+  agreed(options: readonly PppOption[]): void;
+  /** The peer Nak'd / Rejected options of our request: adjust. A string means we cannot go on (why). */
+  nakked(options: readonly PppOption[]): string | undefined;
+  rejected(options: readonly PppOption[]): string | undefined;
+}
+
+/** What the protocol tells its owner (the engine). */
+export interface ProtocolOwner {
+  send(frame: Buffer): void;
+  /** tlu / tld / tls / tlf (RFC 1661 §4.4). */
+  layer(protocol: ControlProtocol, signal: 'up' | 'down' | 'started' | 'finished'): void;
+  /** Negotiation cannot converge (the policy said so): close this protocol's layer. */
+  fatal(protocol: ControlProtocol, reason: string): void;
+  /** LCP codes 8–11 (Protocol-Reject, Echo, Discard); return false to treat the code as unknown. */
+  extraCode?(protocol: ControlProtocol, packet: ControlPacket): boolean;
+  /** ser: answer an Echo-Request (LCP). */
+  echoReply?(protocol: ControlProtocol, packet: ControlPacket): void;
+  /** Dropped packets and illegal events, for counters and logs. */
+  discard?(protocol: ControlProtocol, why: string): void;
+  /** Octets a packet we send may have (the peer's MRU), for Code-Reject truncation. */
+  peerMru(): number;
+}
+
+export interface ControlProtocolOptions extends Partial<FsmLimits> {
+  name: string;
+  protocol: number;
+  clock: Clock;
+  restartMs: number;
+  policy: OptionPolicy;
+  owner: ProtocolOwner;
+  /** Replace the actor by its snapshot while Opened (default true). */
+  hibernate?: boolean;
+  /** A persisted snapshot to resume from (failover / restore). */
+  snapshot?: unknown;
+}
+
+// One machine and one action implementation per process; instances are found by context.id.
+const hosts = new Map<number, ControlProtocol>();
+let nextHostId = 1;
+const machine = createPppFsmMachine((id) => hosts.get(id));
+export const pppFsmMachine = machine;
+
+const NEGOTIATING: ReadonlySet<FsmStateName> = new Set(['Req-Sent', 'Ack-Rcvd', 'Ack-Sent', 'Opened']);
+/** States in which a received Configure-Request is answered with Ack/Nak/Reject (RFC 1661 §4.1 RCR rows). */
+const JUDGING: ReadonlySet<FsmStateName> = new Set(['Stopped', ...NEGOTIATING]);
+
+export class ControlProtocol implements FsmHost {
+  readonly id = nextHostId++;
+  readonly name: string;
+  readonly protocol: number;
+  private live: Actor<typeof machine> | undefined;
+  private frozen: Snapshot<unknown> | undefined;
+  private timer: TimerHandle | undefined;
+  private depth = 0;
+  private identifier = 0;
+  private lastRequest: { identifier: number; data: Buffer } | undefined;
+  /** Consecutive Configure-Rejects sent: a peer that ignores them is a loop (RFC 1661 §4.5). */
+  private rejectsInRow = 0;
+  /**
+   * This layer as the upper layers see it, from tlu/tld/tlf (RFC 1661 §4.4). Read this, not `state`,
+   * from inside a callback: actions run before the automaton's snapshot moves to the new state.
+   */
+  layer: 'down' | 'up' | 'finished' = 'down';
+  /** Text for our Terminate-Request's Data field (RFC 1661 §5.5). */
+  terminateReason = '';
+  private disposed = false;
+
+  constructor(private readonly o: ControlProtocolOptions) {
+    this.name = o.name;
+    this.protocol = o.protocol;
+    hosts.set(this.id, this);
+    if (o.snapshot) {
+      const s = o.snapshot as { context: FsmContext };
+      this.frozen = { ...s, context: { ...s.context, id: this.id } } as unknown as Snapshot<unknown>;
+      if (this.state === 'Opened') this.layer = 'up';
+      if (TIMER_STATES.has(this.state)) this.startTimer();
+    } else {
+      this.wake();
+    }
+  }
+
+  get state(): FsmStateName {
+    return ((this.live?.getSnapshot() ?? this.frozen) as unknown as { value: FsmStateName }).value;
+  }
+
+  get context(): FsmContext {
+    return ((this.live?.getSnapshot() ?? this.frozen) as unknown as { context: FsmContext }).context;
+  }
+
+  get hibernating(): boolean {
+    return this.live === undefined;
+  }
+
+  get timerRunning(): boolean {
+    return this.timer !== undefined;
+  }
+
+  /** The automaton as plain data: the hibernated form and the failover record. */
+  persisted(): unknown {
+    return this.frozen ?? this.live?.getPersistedSnapshot();
+  }
+
+  nextIdentifier(): number {
+    this.identifier = (this.identifier + 1) & 0xff;
+    return this.identifier;
+  }
+
+  /** Start the automaton in a given state (proxy LCP: Opened with values the LAC negotiated). */
+  force(state: FsmStateName): void {
+    this.live?.stop();
+    this.live = undefined;
+    const snap = machine.resolveState({ value: state, context: { ...DEFAULT_LIMITS, ...this.limits(), id: this.id, restart: 0, naks: 0 } });
+    this.frozen = snap as unknown as Snapshot<unknown>;
+    this.layer = state === 'Opened' ? 'up' : 'down';
+    this.stopTimer();
+    if (this.o.hibernate === false) this.wake();
+  }
+
+  dispatch(e: FsmEvent): void {
+    if (this.disposed) return;
+    this.depth++;
+    try {
+      this.wake().send(e);
+    } finally {
+      this.depth--;
+    }
+    if (this.depth > 0) return;
+    if (this.disposed || ((this.o.hibernate ?? true) && this.state === 'Opened')) this.hibernate();
+  }
+
+  private limits(): Partial<FsmLimits> {
+    const { maxConfigure, maxTerminate, maxFailure } = this.o;
+    return Object.fromEntries(Object.entries({ maxConfigure, maxTerminate, maxFailure }).filter(([, v]) => v !== undefined));
+  }
+
+  private wake(): Actor<typeof machine> {
+    if (this.live) return this.live;
+    const actor = createActor(machine, {
+      input: { id: this.id, ...this.limits() },
+      ...(this.frozen ? { snapshot: this.frozen } : {}),
+    });
+    this.frozen = undefined;
+    this.live = actor;
+    actor.start();
+    return actor;
+  }
+
+  /** Keep only the persisted snapshot (Opened, or disposed: the snapshot stays readable for getState). */
+  private hibernate(): void {
+    const a = this.live;
+    if (!a) return;
+    this.frozen = a.getPersistedSnapshot();
+    this.live = undefined;
+    a.stop();
+  }
+
+  /** Free the timer, the actor and the registry entry (deferred while one of our own actions runs). */
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.stopTimer();
+    hosts.delete(this.id);
+    if (this.depth === 0) this.hibernate();
+  }
+
+  // ---- receive: RFC 1661 §5 packet rules → automaton events ----
+
+  receive(p: ControlPacket): void {
+    const state = this.state;
+    if (state === 'Initial' || state === 'Starting') return this.drop('packet while the lower layer is down');
+    switch (p.code) {
+      case PppCode.ConfigureRequest:
+        return this.receiveConfigureRequest(p, state);
+      case PppCode.ConfigureAck: {
+        const last = this.lastRequest;
+        // §5.2: the Identifier must match the last Configure-Request and the options be identical.
+        if (!last || p.identifier !== last.identifier || !p.data.equals(last.data)) return this.drop('stale or altered Configure-Ack');
+        if (NEGOTIATING.has(state)) this.o.policy.agreed(decodeOptions(p.data));
+        return this.dispatch({ type: 'RCA', packet: p });
+      }
+      case PppCode.ConfigureNak:
+      case PppCode.ConfigureReject:
+        return this.receiveNegative(p, state);
+      case PppCode.TerminateRequest:
+        return this.dispatch({ type: 'RTR', packet: p });
+      case PppCode.TerminateAck:
+        return this.dispatch({ type: 'RTA', packet: p });
+      case PppCode.CodeReject: {
+        const code = p.data[0];
+        if (code === undefined) return this.drop('empty Code-Reject');
+        // §4.3 RXJ: rejecting a code the automaton needs (1–7) is catastrophic; an extended code is not.
+        return this.dispatch({ type: code >= 1 && code <= 7 ? 'RXJ-' : 'RXJ+', packet: p });
+      }
+      default:
+        if (this.o.owner.extraCode?.(this, p)) return;
+        return this.dispatch({ type: 'RUC', packet: p });
+    }
+  }
+
+  private receiveConfigureRequest(p: ControlPacket, state: FsmStateName): void {
+    const options = decodeOptions(p.data); // PppCodecError → the engine counts and drops the frame
+    if (!JUDGING.has(state)) return this.dispatch({ type: 'RCR+', packet: p });
+    const j = this.o.policy.judge(options);
+    const reply = this.answer(p, j);
+    if (!reply) return;
+    this.dispatch({ type: reply.code === PppCode.ConfigureAck ? 'RCR+' : 'RCR-', packet: p, reply });
+  }
+
+  /** Build the Ack, Nak or Reject for a judged request (§5.2–5.4), Naks turned into Rejects past Max-Failure. */
+  private answer(p: ControlPacket, j: Judgement): ControlPacket | undefined {
+    const reply = (code: number, opts: readonly PppOption[]): ControlPacket => ({ code, identifier: p.identifier, data: encodeOptions(opts) });
+    if (j.fatal) {
+      this.o.owner.fatal(this, j.fatal);
+      return undefined;
+    }
+    if (j.nakOnly) return reply(PppCode.ConfigureNak, j.nak.map((n) => n.suggest));
+    let reject = j.reject;
+    let nak = j.nak;
+    // §4.6 Max-Failure: "further Configure-Nak packets for peer requested options are converted to Configure-Reject".
+    if (nak.length > 0 && reject.length === 0 && this.context.naks >= this.context.maxFailure) {
+      reject = nak.flatMap((n) => (n.requested ? [n.requested] : []));
+      nak = [];
+      if (reject.length === 0) return this.ack(p); // only options we wanted added: give up asking
+    }
+    if (reject.length > 0) {
+      if (++this.rejectsInRow > this.context.maxFailure) {
+        this.o.owner.fatal(this, `${this.name}: the peer keeps requesting options we reject`);
+        return undefined;
+      }
+      return reply(PppCode.ConfigureReject, reject);
+    }
+    if (nak.length > 0) return reply(PppCode.ConfigureNak, nak.map((n) => n.suggest));
+    return this.ack(p);
+  }
+
+  private ack(p: ControlPacket): ControlPacket {
+    this.rejectsInRow = 0;
+    // §5.2: the Ack's Options field is the received options, unchanged.
+    return { code: PppCode.ConfigureAck, identifier: p.identifier, data: p.data };
+  }
+
+  private receiveNegative(p: ControlPacket, state: FsmStateName): void {
+    const last = this.lastRequest;
+    if (!last || p.identifier !== last.identifier) return this.drop('stale Configure-Nak/Reject');
+    const options = decodeOptions(p.data);
+    if (p.code === PppCode.ConfigureReject) {
+      // §5.4: a Reject names only options we sent, unmodified, in order.
+      const sent = decodeOptions(last.data);
+      let i = 0;
+      for (const o of options) {
+        while (i < sent.length && !optionEquals(sent[i]!, o)) i++;
+        if (i++ >= sent.length) return this.drop('Configure-Reject of options we did not send');
+      }
+    }
+    if (NEGOTIATING.has(state)) {
+      const why = p.code === PppCode.ConfigureReject ? this.o.policy.rejected(options) : this.o.policy.nakked(options);
+      if (why) return this.o.owner.fatal(this, why);
+    }
+    this.dispatch({ type: 'RCN', packet: p });
+  }
+
+  private drop(why: string): void {
+    this.o.owner.discard?.(this, `${this.name}: ${why}`);
+  }
+
+  // ---- actions (RFC 1661 §4.4) ----
+
+  private sendPacket(p: ControlPacket): void {
+    this.o.owner.send(encodeControlFrame(this.protocol, p));
+  }
+
+  tlu(): void {
+    this.layer = 'up';
+    this.o.owner.layer(this, 'up');
+  }
+  tld(): void {
+    this.layer = 'down';
+    this.o.owner.layer(this, 'down');
+  }
+  tls(): void {
+    this.layer = 'down';
+    this.o.owner.layer(this, 'started');
+  }
+  tlf(): void {
+    this.layer = 'finished';
+    this.o.owner.layer(this, 'finished');
+  }
+
+  scr(e: FsmEvent): void {
+    if (this.layer === 'finished') this.layer = 'down'; // negotiating again (e.g. Stopped, RCR)
+    // §5.1: a retransmission may keep its Identifier; new contents need a new one.
+    if (e.type !== 'TO+' || !this.lastRequest) {
+      this.lastRequest = { identifier: this.nextIdentifier(), data: encodeOptions(this.o.policy.request()) };
+    }
+    this.sendPacket({ code: PppCode.ConfigureRequest, ...this.lastRequest });
+    this.startTimer();
+  }
+
+  sca(e: FsmEvent): void {
+    if (!('reply' in e) || !e.reply) return;
+    this.o.policy.peerAgreed(decodeOptions(e.packet.data));
+    this.sendPacket(e.reply);
+  }
+
+  scn(e: FsmEvent): void {
+    if ('reply' in e && e.reply) this.sendPacket(e.reply);
+  }
+
+  str(): void {
+    this.sendPacket({ code: PppCode.TerminateRequest, identifier: this.nextIdentifier(), data: Buffer.from(this.terminateReason, 'latin1') });
+    this.startTimer();
+  }
+
+  sta(e: FsmEvent): void {
+    const identifier = e.type === 'RTR' ? e.packet.identifier : this.nextIdentifier();
+    this.sendPacket({ code: PppCode.TerminateAck, identifier, data: Buffer.alloc(0) });
+  }
+
+  scj(e: FsmEvent): void {
+    if (!('packet' in e)) return;
+    // §5.6: the rejected packet, truncated so the Code-Reject fits the peer's MRU.
+    const rejected = encodeControl(e.packet).subarray(0, Math.max(0, this.o.owner.peerMru() - 4));
+    this.sendPacket({ code: PppCode.CodeReject, identifier: this.nextIdentifier(), data: rejected });
+  }
+
+  ser(e: FsmEvent): void {
+    if ('packet' in e) this.o.owner.echoReply?.(this, e.packet);
+  }
+
+  startTimer(): void {
+    if (this.timer) this.o.clock.clearTimeout(this.timer);
+    this.timer = this.o.clock.setTimeout(() => {
+      this.timer = undefined;
+      this.dispatch({ type: this.context.restart > 0 ? 'TO+' : 'TO-' });
+    }, this.o.restartMs);
+  }
+
+  stopTimer(): void {
+    if (this.timer) this.o.clock.clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  illegal(state: string, e: FsmEvent): void {
+    this.drop(`illegal event ${e.type} in state ${state} (RFC 1661 §4.4)`);
+  }
+}

@@ -1,0 +1,63 @@
+/**
+ * LCP Echo keepalive (RFC 1661 §5.8), on the fast path beside the automata: one counter and one
+ * timer on the injected Clock (the worker's timer wheel), no XState event per echo, so a hibernated
+ * session stays hibernated (DESIGN.md: 1M XState timers blocked the loop for 34 s).
+ *
+ * Every period is jittered (±10 %, and the first one anywhere in [0, interval) after a restore) so
+ * sessions restored together do not all send their echoes in the same tick.
+ */
+import type { Clock, TimerHandle } from '../transport/clock.js';
+
+export interface KeepaliveOptions {
+  clock: Clock;
+  intervalMs: number;
+  /** Unanswered Echo-Requests before the link is declared dead. */
+  failures: number;
+  random: () => number;
+  sendEcho(): void;
+  dead(): void;
+}
+
+export class Keepalive {
+  /** Echo-Requests sent since the last Echo-Reply. */
+  outstanding = 0;
+  private timer: TimerHandle | undefined;
+
+  constructor(private readonly o: KeepaliveOptions) {}
+
+  get running(): boolean {
+    return this.timer !== undefined;
+  }
+
+  start(restored = false): void {
+    if (this.o.intervalMs <= 0) return;
+    this.stop();
+    this.outstanding = 0;
+    this.arm(restored ? this.o.random() * this.o.intervalMs : this.jittered());
+  }
+
+  stop(): void {
+    if (this.timer) this.o.clock.clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  replied(): void {
+    this.outstanding = 0;
+  }
+
+  private jittered(): number {
+    return this.o.intervalMs * (0.9 + 0.2 * this.o.random());
+  }
+
+  private arm(ms: number): void {
+    this.timer = this.o.clock.setTimeout(() => this.tick(), ms);
+  }
+
+  private tick(): void {
+    this.timer = undefined;
+    if (this.outstanding >= this.o.failures) return this.o.dead();
+    this.outstanding++;
+    this.o.sendEcho();
+    this.arm(this.jittered());
+  }
+}
