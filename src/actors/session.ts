@@ -8,6 +8,8 @@ import type { Refusal } from './tunnel-machine.js';
 import type { SessionActions, SessionContext, SessionEvent, SessionMachine, SessionStateName } from './session-machine.js';
 import { buildCdn, buildSessionMessage, type SessionData } from './session-messages.js';
 import type { Tunnel } from './tunnel.js';
+import type { PseudowireHandler } from './pseudowire.js';
+import type { ControlMessage } from '../protocol/index.js';
 
 export class Session implements SessionActions {
   /**
@@ -18,6 +20,10 @@ export class Session implements SessionActions {
   private live: Actor<SessionMachine> | undefined;
   private frozen: Snapshot<unknown> | undefined;
   private finalReason: string | undefined;
+  /** What the session carries once established (PPP engine...), when this node terminates it. */
+  pseudowire: PseudowireHandler | undefined;
+  /** The message being delivered (ICCN/OCCN/ICRP), kept only until `sessionUp` reads it. */
+  lastMessage: ControlMessage | undefined;
   private logger: Logger | undefined;
 
   constructor(

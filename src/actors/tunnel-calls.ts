@@ -10,8 +10,10 @@ import {
   getAvp,
   MESSAGE_BY_TYPE,
   MessageTypes,
+  encodeData,
   type AvpInstance,
   type ControlMessage,
+  type DataMessage,
 } from '../protocol/index.js';
 import { Session } from './session.js';
 import { judgeSessionMessage, newCookie, type SessionData } from './session-messages.js';
@@ -62,6 +64,7 @@ export class TunnelCalls {
       case MessageTypes.OCRP:
       case MessageTypes.OCCN: {
         const kind = MESSAGE_BY_TYPE[t]!.key as 'ICRP' | 'ICCN' | 'OCRP' | 'OCCN';
+        s.lastMessage = m;
         s.dispatch({ type: kind, verdict: judgeSessionMessage(kind, s.data, this.t.options.session, m) });
         return;
       }
@@ -151,10 +154,49 @@ export class TunnelCalls {
         this.t.log.error({ tunnel: this.t.id, session: s.localSessionId, err: String(e) }, 'data plane refused the session');
         s.dispatch({ type: 'CLOSE', result: { resultCode: CdnResult.NoFacilitiesTemporary, message: 'data plane error' } });
       });
+    const factory = this.t.env.pseudowire;
+    const established = s.lastMessage;
+    s.lastMessage = undefined;
+    if (!factory) return;
+    try {
+      s.pseudowire = factory({
+        data: s.data,
+        peerTunnelId: this.t.data.peerTunnelId,
+        establishingMessage: established,
+        transmit: (payload) => this.transmitData(s, payload),
+        disconnect: (result) => s.dispatch({ type: 'CLOSE', result }),
+      });
+    } catch (e) {
+      this.t.log.error({ session: s.localSessionId, err: String(e) }, 'pseudowire handler failed to start');
+      s.dispatch({ type: 'CLOSE', result: { resultCode: CdnResult.NoFacilitiesTemporary, message: 'pseudowire handler failed' } });
+    }
+  }
+
+  /** A data message for one of our sessions (null data plane: PPP frames in userspace). */
+  data(sessionId: number, payload: Buffer): void {
+    this.sessions.get(sessionId)?.pseudowire?.data(payload);
+  }
+
+  private transmitData(s: Session, payload: Buffer): void {
+    const d = s.data;
+    const msg: DataMessage =
+      d.version === 2
+        ? { version: 2, tunnelId: this.t.data.peerTunnelId, sessionId: d.peerSessionId, priority: false, lengthPresent: false, payload }
+        : { version: 3, sessionId: d.peerSessionId, cookie: d.peerCookie ? Buffer.from(d.peerCookie, 'hex') : Buffer.alloc(0), payload, ...(d.l2SpecificSublayer === 'default' ? { l2SpecificSublayer: { sequenced: false, sequence: 0 } } : {}) };
+    this.t.env.transmit(this.t, encodeData(msg, this.t.options.encapsulation));
   }
 
   closed(s: Session): void {
     if (!this.sessions.delete(s.localSessionId)) return;
+    if (s.pseudowire) {
+      const pw = s.pseudowire;
+      s.pseudowire = undefined;
+      try {
+        pw.down(s.reason ?? 'session closed');
+      } catch (e) {
+        this.t.log.error({ session: s.localSessionId, err: String(e) }, 'pseudowire handler failed to stop');
+      }
+    }
     if (s.data.establishedAt !== undefined) this.t.env.dataPlane.deleteSession(this.t.id, s.localSessionId).catch(() => undefined);
     this.t.env.releaseSessionId(this.t, s.localSessionId);
     this.t.env.events.sessionClosed(s);

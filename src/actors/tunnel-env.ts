@@ -5,6 +5,7 @@
 import type { Logger } from 'pino';
 import type { DataPlane } from '../dataplane/types.js';
 import type { Clock } from '../transport/clock.js';
+import type { PseudowireFactory } from './pseudowire.js';
 import type { Session } from './session.js';
 import type { SessionMachine } from './session-machine.js';
 import type { Tunnel } from './tunnel.js';
@@ -28,4 +29,6 @@ export interface TunnelEnv {
   allocateSessionId(t: Tunnel): number | undefined;
   releaseSessionId(t: Tunnel, id: number): void;
   events: TunnelEvents;
+  /** What established sessions carry (PPP termination on the LNS, a subscriber in the load generator). */
+  pseudowire?: PseudowireFactory | undefined;
 }

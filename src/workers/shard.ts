@@ -22,6 +22,7 @@ import type { Endpoint, SocketFactory, TunnelSocket } from './sockets.js';
 import { sessionInfo, tunnelInfo, type SessionInfo, type TunnelInfo } from './views.js';
 import type { TunnelRecord } from './thread-protocol.js';
 import type { TunnelData } from '../actors/handshake.js';
+import type { PseudowireFactory } from '../actors/pseudowire.js';
 import { RecordKeeper } from './shard-records.js';
 import { PersistentTunnels } from './persistent.js';
 import { OutstandingRequests } from './tie-breaks.js';
@@ -46,6 +47,8 @@ export interface ShardOptions {
   limits: { maxTunnels: number; maxHalfOpenTunnels: number };
   /** A packet for a tunnel another shard owns. */
   forward(shard: number, buf: Buffer, from: Endpoint, to: Endpoint): void;
+  /** What established sessions carry (PPP termination...); none: sessions only count their data. */
+  pseudowire?: PseudowireFactory;
   /** Change notifications (store, management, hooks). */
   events?: Partial<TunnelEvents>;
   /**
@@ -146,6 +149,7 @@ export class Shard {
       allocateSessionId: (t) => this.sessionAllocator(t).allocate(),
       releaseSessionId: (t, id) => this.sessionIds.get(t.id)?.release(id),
       events,
+      pseudowire: o.pseudowire,
     };
   }
 
@@ -173,8 +177,12 @@ export class Shard {
     if (ids !== -1) {
       const tid = ids >>> 16;
       if (tid !== 0 && tid % this.o.count === this.o.index) {
-        if (this.tunnels.has(tid)) this.o.dataPlane.accountRx?.(tid, ids & 0xffff, buf.length - this.dataOffset[0]!);
-        else this.stats.unknownTunnel++;
+        const t = this.tunnels.get(tid);
+        if (t) {
+          const offset = this.dataOffset[0]!;
+          this.o.dataPlane.accountRx?.(tid, ids & 0xffff, buf.length - offset);
+          if (t.sessions.size > 0) t.calls.data(ids & 0xffff, buf.subarray(offset));
+        } else this.stats.unknownTunnel++;
         return;
       }
     }

@@ -1,0 +1,32 @@
+/**
+ * The seam between a session and what it carries (STYLE.md: the L2TP core knows nothing of PPP or
+ * Ethernet, like net/l2tp's core and its l2tp_ppp / l2tp_eth). When a session is established its
+ * tunnel asks the factory for a handler; data messages for the session go to `data`, and the handler
+ * sends with `transmit` and may end the session with `disconnect`.
+ */
+import type { Refusal } from './tunnel-machine.js';
+import type { SessionData } from './session-messages.js';
+import type { ControlMessage } from '../protocol/index.js';
+
+export interface PseudowireSession {
+  readonly data: SessionData;
+  readonly peerTunnelId: number;
+  /** Send one payload (e.g. a PPP frame) to the peer in an L2TP data message. */
+  transmit(payload: Buffer): void;
+  /** End the session from the pseudowire's side (CDN with `result`). */
+  disconnect(result: Refusal): void;
+  /** The message that established the session (ICCN/OCCN/ICRP), for proxy LCP and the like. */
+  readonly establishingMessage: ControlMessage | undefined;
+}
+
+export interface PseudowireHandler {
+  /** A data message's payload for this session. */
+  data(payload: Buffer): void;
+  /** The session is gone (CDN either way, tunnel down): release everything, send nothing. */
+  down(reason: string): void;
+  /** Plain state for the session's failover record. */
+  state?(): unknown;
+}
+
+/** Returns undefined when the session's pseudowire is not handled here (e.g. a LAC forwarding PPP). */
+export type PseudowireFactory = (session: PseudowireSession) => PseudowireHandler | undefined;
