@@ -8,8 +8,8 @@ import type { PeerIdentity } from './match.js';
 import type { ProfileMaps } from './profiles.js';
 import type { ResolvedParts } from './resolve.js';
 import type {
-  EthernetProfile, PeerProfile, PppProfile, ProfileKind, ProfileTypes, SessionProfile, SystemConfig,
-  TunnelConfig, TunnelProfile,
+  AaaConfig, EthernetProfile, PeerProfile, PoolConfig, PppProfile, ProfileKind, ProfileTypes, SessionProfile,
+  SystemConfig, TunnelConfig, TunnelProfile,
 } from './types.js';
 
 export class Config {
@@ -20,6 +20,9 @@ export class Config {
   readonly tunnels: readonly TunnelConfig[];
   /** Every profile of every type, fully resolved, `default` first and then in file order. */
   readonly profiles: ProfileMaps;
+  /** Address pools by name, `default` (empty unless the file configures it) first, then file order. */
+  readonly pools: ReadonlyMap<string, PoolConfig>;
+  readonly aaa: AaaConfig;
   private readonly peers: PeerMatcher;
 
   /** Built by `parseConfig`/`loadConfig` only, after every check passed. */
@@ -28,6 +31,8 @@ export class Config {
     this.system = parts.system;
     this.tunnels = parts.tunnels;
     this.profiles = parts.profiles;
+    this.pools = parts.pools;
+    this.aaa = parts.aaa;
     this.peers = new PeerMatcher(parts.profiles.peer);
     Object.freeze(this);
   }
@@ -62,6 +67,11 @@ export class Config {
   /** The peer profile for an incoming tunnel: first match in file order, else `default`. */
   matchPeer(peer: PeerIdentity): PeerProfile {
     return this.peers.match(peer);
+  }
+
+  /** A pool by name; undefined when there is none (a ppp profile's `pool` always names one). */
+  pool(name: string): PoolConfig | undefined {
+    return this.pools.get(name);
   }
 
   tunnel(name: string): TunnelConfig | undefined {

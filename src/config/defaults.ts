@@ -37,6 +37,36 @@ export const BUILTIN_PPP = {
   lcp_echo_failures: 3,
   // CHAP first: offering PAP first invites clients to send passwords in clear text.
   auth: ['chap', 'pap'] as ('pap' | 'chap' | 'mschapv2')[],
+  pool: 'default',
+  dns: [] as string[],
+  ipv6: false,
+  aaa: 'local' as 'local' | 'radius',
+  // RFC 1661 §4.6: Restart timer 3 s, Max-Configure 10, Max-Failure 5.
+  restart_timer: 3_000,
+  max_configure: 10,
+  max_failure: 5,
+  proxy_lcp: true,
+};
+
+/** The built-in `default` pool is empty: addresses are handed out only from pools the file configures. */
+export const BUILTIN_POOL = {
+  ipv4: [] as string[],
+  ipv4_exclude: [] as string[],
+  ipv6_prefix: null as string | null,
+  ipv6_prefix_length: 64,
+};
+
+/** RFC 2865 §3 / RFC 2866 §3 / RFC 5176 §2.3 ports; the client timers match RadiusClient's defaults. */
+export const RADIUS_AUTH_PORT = 1812;
+export const RADIUS_ACCT_PORT = 1813;
+export const DYNAUTH_PORT = 3799;
+export const DEFAULT_DYNAUTH_LISTEN = '0.0.0.0:3799';
+export const DEFAULT_RADIUS = {
+  timeout: 3_000,
+  retries: 2,
+  dead_time: 30_000,
+  interim_interval: 0,
+  require_message_authenticator: false,
 };
 
 export const BUILTIN_ETHERNET = {

@@ -4,13 +4,14 @@
  *
  * Reload semantics (docs/configuration.md): running tunnels and sessions keep the values they started
  * with; changed profiles apply to tunnels and sessions set up afterwards; added tunnels are started;
- * removed tunnels are no longer (re-)established but are not torn down; `restartRequired` settings
- * take effect only when the daemon restarts.
+ * removed tunnels are no longer (re-)established but are not torn down; pools and `aaa` apply to
+ * sessions set up afterwards (running sessions keep their address and AAA); `restartRequired`
+ * settings take effect only when the daemon restarts.
  */
 import { isDeepStrictEqual } from 'node:util';
 import type { Config } from './config.js';
 import { PROFILE_SECTIONS } from './schema.js';
-import type { ProfileKind, SystemConfig } from './types.js';
+import type { AaaConfig, ProfileKind, SystemConfig } from './types.js';
 
 export interface NamedChanges {
   readonly added: readonly string[];
@@ -27,6 +28,10 @@ export interface ConfigDiff {
   /** Peer profiles are matched in file order, so reordering them changes behaviour too. */
   readonly peerOrderChanged: boolean;
   readonly tunnels: NamedChanges;
+  /** Address pools, compared by resolved value. Apply to sessions set up afterwards. */
+  readonly pools: NamedChanges;
+  /** Changed `aaa` keys in the file's terms, e.g. `local_users`, `radius.timeout`, `dynamic_authorization`. Apply to sessions set up afterwards. */
+  readonly aaa: readonly string[];
   readonly empty: boolean;
 }
 
@@ -42,9 +47,11 @@ export function diffConfig(old: Config, next: Config): ConfigDiff {
   const after = [...next.profiles.peer.keys()].filter((n) => old.profiles.peer.has(n));
   const peerOrderChanged = !isDeepStrictEqual(before, after);
   const tunnels = named(new Map(old.tunnels.map((t) => [t.name, t])), new Map(next.tunnels.map((t) => [t.name, t])));
-  const all = [tunnels, ...Object.values(profiles)];
-  const empty = system.length === 0 && !peerOrderChanged && all.every((c) => c.added.length + c.removed.length + c.changed.length === 0);
-  return { system, restartRequired: system.filter((k) => RESTART_REQUIRED.includes(k)), profiles, peerOrderChanged, tunnels, empty };
+  const pools = named(old.pools, next.pools);
+  const aaa = aaaChanges(old.aaa, next.aaa);
+  const all = [tunnels, pools, ...Object.values(profiles)];
+  const empty = system.length === 0 && aaa.length === 0 && !peerOrderChanged && all.every((c) => c.added.length + c.removed.length + c.changed.length === 0);
+  return { system, restartRequired: system.filter((k) => RESTART_REQUIRED.includes(k)), profiles, peerOrderChanged, tunnels, pools, aaa, empty };
 }
 
 function named(a: ReadonlyMap<string, unknown>, b: ReadonlyMap<string, unknown>): NamedChanges {
@@ -71,6 +78,39 @@ function systemChanges(a: SystemConfig, b: SystemConfig): string[] {
   return out;
 }
 
+/** The resolved fields under the file key each comes from. */
+const RADIUS_KEYS: readonly (readonly [string, readonly (keyof NonNullable<AaaConfig['radius']>)[]])[] = [
+  ['servers', ['servers', 'accountingServers']],
+  ['timeout', ['timeoutMs']],
+  ['retries', ['retries']],
+  ['dead_time', ['deadTimeMs']],
+  ['nas_identifier', ['nasIdentifier']],
+  ['nas_ip_address', ['nasIpAddress']],
+  ['interim_interval', ['interimIntervalMs']],
+  ['require_message_authenticator', ['requireMessageAuthenticator']],
+];
+
+function aaaChanges(a: AaaConfig, b: AaaConfig): string[] {
+  const out: string[] = [];
+  if (a.localUsers !== b.localUsers) out.push('local_users');
+  if (a.radius === null || b.radius === null) {
+    if (a.radius !== b.radius) out.push('radius');
+  } else {
+    const [ra, rb] = [a.radius, b.radius];
+    for (const [key, fields] of RADIUS_KEYS) {
+      if (fields.some((f) => !isDeepStrictEqual(ra[f], rb[f]))) out.push(`radius.${key}`);
+    }
+  }
+  const [da, db] = [a.dynamicAuthorization, b.dynamicAuthorization];
+  if (da === null || db === null) {
+    if (da !== db) out.push('dynamic_authorization');
+  } else {
+    if (!isDeepStrictEqual(da.listen, db.listen)) out.push('dynamic_authorization.listen');
+    if (!isDeepStrictEqual(da.clients, db.clients)) out.push('dynamic_authorization.clients');
+  }
+  return out;
+}
+
 /** One line per kind of change, for the reload log; `["no changes"]` when nothing moved. */
 export function formatDiff(d: ConfigDiff): string[] {
   if (d.empty) return ['no changes'];
@@ -85,5 +125,9 @@ export function formatDiff(d: ConfigDiff): string[] {
   for (const [kind, c] of Object.entries(d.profiles)) describe(`${kind} profiles`, c);
   if (d.peerOrderChanged) lines.push('peer profile order changed (matching is first match in file order)');
   describe('tunnels', d.tunnels);
+  const before = lines.length;
+  describe('pools', d.pools);
+  for (let i = before; i < lines.length; i++) lines[i] += ' (applies to new sessions; running sessions keep their addresses)';
+  if (d.aaa.length > 0) lines.push(`aaa changed: ${d.aaa.join(', ')} (applies to new sessions; running sessions keep theirs)`);
   return lines;
 }

@@ -5,8 +5,8 @@
  */
 import { z } from 'zod';
 import { parseDuration, formatDuration } from './duration.js';
-import { parseEndpoint, parsePrefix, formatPrefix, parseIp } from './ip.js';
-import type { Endpoint } from './ip.js';
+import { parseEndpoint, parsePrefix, formatIp, formatPrefix, parseIp } from './ip.js';
+import type { Endpoint, IpPrefix } from './ip.js';
 
 /** A check's verdict when the generic "must be X, got Y" would not say enough. */
 export class Invalid {
@@ -152,4 +152,108 @@ export const sessionType = leaf('lac_incoming or lns_outgoing', (v) => {
     return new Invalid(`cannot be ${v}: such sessions are placed by the ${who} in its peer profile`);
   }
   return undefined;
+});
+
+/** An endpoint, or null (an explicit "none", e.g. `accounting_address: null`). */
+export function endpointOrNull(defaultPort: number) {
+  const e = endpoint(defaultPort);
+  return leaf<Endpoint | null>('an IP address with an optional port, or null', (v) => {
+    if (v === null) return null;
+    const r = e.safeParse(v);
+    return r.success ? r.data : new Invalid(r.error.issues[0]?.message ?? 'is not an endpoint');
+  });
+}
+
+/**
+ * A dotted-quad IPv4 literal as a 32-bit number. Stricter than `parseIp`: no zone and no IPv4-mapped
+ * IPv6 spelling, which would only hide a mistake in an IPv4-only setting.
+ */
+export function parseIpv4(text: string): number | undefined {
+  if (text.includes(':') || text.includes('%')) return undefined;
+  const a = parseIp(text);
+  return a?.family === 4 ? Number(a.value) : undefined;
+}
+
+export const formatIpv4 = (v: number): string => formatIp({ family: 4, value: BigInt(v) });
+
+export const ipv4Address = leaf('an IPv4 address like "198.18.1.1"', (v) => {
+  const n = typeof v === 'string' ? parseIpv4(v.trim()) : undefined;
+  return n === undefined ? undefined : formatIpv4(n);
+});
+
+/** Not 0.0.0.0/8 (IPCP reads 0.0.0.0 as "please assign"), multicast, reserved or broadcast. */
+export const ipv4Unicast = leaf('an IPv4 unicast address like "192.0.2.53"', (v) => {
+  const n = typeof v === 'string' ? parseIpv4(v.trim()) : undefined;
+  if (n === undefined) return undefined;
+  return n < 0x01000000 || n >= 0xe0000000 ? new Invalid(`must be an IPv4 unicast address, got ${show(v)}`) : formatIpv4(n);
+});
+
+/** An IPv4 or IPv6 literal without port or zone, canonical (an IPv4-mapped IPv6 address as the IPv4 one). */
+export const ipAddress = leaf('an IP address like "192.0.2.1" or "2001:db8::1"', (v) => {
+  if (typeof v !== 'string' || v.includes('%')) return undefined;
+  const a = parseIp(v.trim());
+  return a === undefined ? undefined : formatIp(a);
+});
+
+/** One item of a pool's `ipv4`: its canonical text and the first and last address the pool hands out. */
+export interface Ipv4Range {
+  readonly text: string;
+  readonly first: number;
+  readonly last: number;
+}
+
+/**
+ * The syntax `Ipv4Pool` (src/aaa/pool/pools.ts) takes, with its meaning: `A-B` (spaces around the dash
+ * allowed), `A/len` (the network and broadcast addresses left out below /31), or one address `A`.
+ * test/config/pools.test.ts checks that this accepts exactly what the pool accepts.
+ */
+export function parseIpv4Range(input: string): Ipv4Range | { readonly error: string } {
+  const t = input.trim();
+  const bad = { error: `"${t}" is not an IPv4 range ("198.18.1.10-198.18.1.250"), prefix ("198.18.2.0/24") or address` };
+  const dash = t.indexOf('-');
+  if (dash >= 0) {
+    const [first, last] = [parseIpv4(t.slice(0, dash).trim()), parseIpv4(t.slice(dash + 1).trim())];
+    if (first === undefined || last === undefined) return bad;
+    if (last < first) return { error: `range "${t}" ends before it starts` };
+    return { text: `${formatIpv4(first)}-${formatIpv4(last)}`, first, last };
+  }
+  if (!t.includes('/')) {
+    const a = parseIpv4(t);
+    return a === undefined ? bad : { text: formatIpv4(a), first: a, last: a };
+  }
+  if (t.includes(':')) return bad;
+  const p = parsePrefix(t);
+  if ('error' in p) return p;
+  if (p.family !== 4) return bad;
+  const start = Number(p.value);
+  const count = 2 ** (32 - p.length);
+  const [first, last] = count > 2 ? [start + 1, start + count - 2] : [start, start + count - 1];
+  return { text: formatPrefix(p), first, last };
+}
+
+export const ipv4Range = leaf<Ipv4Range>('an IPv4 range like "198.18.1.10-198.18.1.250", a prefix like "198.18.2.0/24", or one address', (v) => {
+  if (typeof v !== 'string') return undefined;
+  const r = parseIpv4Range(v);
+  return 'error' in r ? new Invalid(r.error) : r;
+});
+
+/** An IPv6 prefix written with its length; not IPv4-mapped space. */
+export const ipv6Prefix = leaf<IpPrefix>('an IPv6 prefix like "2001:db8::/48"', (v) => {
+  if (typeof v !== 'string' || !v.includes('/') || !v.includes(':')) return undefined;
+  const p = parsePrefix(v.trim());
+  if ('error' in p) return new Invalid(p.error);
+  return p.family === 6 ? p : new Invalid(`"${v}" is IPv4-mapped space, not an IPv6 prefix`);
+});
+
+/** A file path, absolute or relative (resolve.ts says against what). */
+export const filePath = leaf('a file path', (v) => {
+  if (typeof v !== 'string' || v.trim() === '' || v.length > 4096) return undefined;
+  // eslint-disable-next-line no-control-regex
+  return /[\x00-\x1f\x7f]/.test(v) ? new Invalid('must not contain control characters') : v;
+});
+
+/** RFC 2869 §5.16: an interim interval "MUST NOT be smaller than 60" seconds; 0 turns interim updates off. */
+export const interimInterval = leaf('0 (off) or a duration between 1m and 24h (seconds, or a string like "5m", "1h")', (v) => {
+  const ms = parseDuration(v);
+  return ms !== undefined && (ms === 0 || (ms >= 60_000 && ms <= 86_400_000)) ? ms : undefined;
 });

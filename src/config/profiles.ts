@@ -15,7 +15,7 @@ import { DEFAULT_PROFILE } from './references.js';
 import type { ConfigFile } from './schema.js';
 import type { ConfigSource } from './source.js';
 import type {
-  EthernetProfile, PeerProfile, PppProfile, ProfileKind, ProfileTypes, SessionProfile, TunnelProfile,
+  AaaConfig, EthernetProfile, PeerProfile, PppProfile, ProfileKind, ProfileTypes, SessionProfile, TunnelProfile,
 } from './types.js';
 
 export type ProfileMaps = { readonly [K in ProfileKind]: ReadonlyMap<string, ProfileTypes[K]> };
@@ -40,7 +40,7 @@ class RuleChecker {
   }
 }
 
-export function resolveProfiles(file: ConfigFile, hostname: string, source: ConfigSource, issues: ConfigIssue[]): ProfileMaps {
+export function resolveProfiles(file: ConfigFile, hostname: string, aaa: AaaConfig, source: ConfigSource, issues: ConfigIssue[]): ProfileMaps {
   const check = new RuleChecker(source, issues);
   const convert = <F extends object, T>(m: Map<string, F>, f: (name: string, p: F) => T): Map<string, T> =>
     new Map([...m].map(([n, p]) => [n, f(n, p)]));
@@ -75,7 +75,21 @@ export function resolveProfiles(file: ConfigFile, hostname: string, source: Conf
     if (dup >= 0 && source.has(['ppp_profiles', name, 'auth'])) {
       issues.push(source.issue(['ppp_profiles', name, 'auth', dup], `"${p.auth[dup]}" is listed twice`));
     }
-    return { name, mru: p.mru, lcpEchoIntervalMs: p.lcp_echo_interval, lcpEchoFailures: p.lcp_echo_failures, auth: [...new Set(p.auth)] };
+    const dupDns = p.dns.findIndex((a, i) => p.dns.indexOf(a) !== i);
+    if (dupDns >= 0 && source.has(['ppp_profiles', name, 'dns'])) {
+      issues.push(source.issue(['ppp_profiles', name, 'dns', dupDns], `"${p.dns[dupDns]}" is listed twice`));
+    }
+    // Only on a profile that sets `aaa` itself: the built-in `local` with no users file is a working
+    // tunnel endpoint whose PPP authenticates nobody, and the empty file must stay valid.
+    check.rule(p.aaa === 'radius' && aaa.radius === null, 'ppp_profiles', name, ['aaa'],
+      'aaa: radius needs RADIUS servers (set aaa.radius.servers)');
+    check.rule(p.aaa === 'local' && aaa.localUsers === null, 'ppp_profiles', name, ['aaa'],
+      'aaa: local needs a users file (set aaa.local_users)');
+    return {
+      name, mru: p.mru, lcpEchoIntervalMs: p.lcp_echo_interval, lcpEchoFailures: p.lcp_echo_failures, auth: [...new Set(p.auth)],
+      pool: p.pool, dns: [...new Set(p.dns)], ipv6: p.ipv6, aaa: p.aaa, restartTimerMs: p.restart_timer,
+      maxConfigure: p.max_configure, maxFailure: p.max_failure, proxyLcp: p.proxy_lcp,
+    };
   });
 
   const ethernet = convert(inheritAll(file.ethernet_profiles, BUILTIN_ETHERNET), (name, p): EthernetProfile => ({

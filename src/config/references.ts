@@ -4,6 +4,7 @@
  * reported together with schema errors instead of in a second round.
  */
 import type { ConfigIssue } from './errors.js';
+import { NAME_PATTERN } from './leaves.js';
 import { PROFILE_SECTIONS } from './schema.js';
 import type { ConfigSource, KeyPath } from './source.js';
 import type { ProfileKind } from './types.js';
@@ -49,6 +50,17 @@ export function checkReferences(raw: unknown, source: ConfigSource): ConfigIssue
       for (const [field, target] of REFERENCES[kind]) ref([section, name, field], p[field], target);
     }
     issues.push(...findCycles(section, profiles, source));
+  }
+
+  // Pools are a namespace of their own, with a built-in (empty) `default`.
+  const pools = [DEFAULT_PROFILE, ...(isObj(root['pools']) ? Object.keys(root['pools']).filter((n) => n !== DEFAULT_PROFILE) : [])];
+  const pppProfiles = root[PROFILE_SECTIONS.ppp];
+  for (const [name, p] of Object.entries(isObj(pppProfiles) ? pppProfiles : {})) {
+    const pool = isObj(p) ? p['pool'] : undefined;
+    // A malformed name is the schema's to report.
+    if (typeof pool === 'string' && NAME_PATTERN.test(pool) && !pools.includes(pool)) {
+      issues.push(source.issue([PROFILE_SECTIONS.ppp, name, 'pool'], `unknown pool "${pool}"${closest(pool, pools)}`));
+    }
   }
 
   const tunnels = Array.isArray(root['tunnels']) ? (root['tunnels'] as unknown[]) : [];

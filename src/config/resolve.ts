@@ -1,6 +1,7 @@
 /**
- * From the validated file to the resolved configuration: system defaults, profiles (profiles.ts) and
- * the tunnels we originate, with the checks that need resolved profiles.
+ * From the validated file to the resolved configuration: system defaults, address pools (pools.ts),
+ * AAA (aaa.ts), profiles (profiles.ts) and the tunnels we originate, with the checks that need
+ * resolved profiles.
  */
 import {
   cpuCount, DEFAULT_LIMITS, DEFAULT_LISTEN, DEFAULT_MGMT_SOCKET, defaultHostname, routerIdFromHostname,
@@ -9,16 +10,20 @@ import type { ConfigIssue } from './errors.js';
 import { deepFreeze } from './inherit.js';
 import { parseEndpoint } from './ip.js';
 import type { Endpoint } from './ip.js';
+import { resolveAaa } from './aaa.js';
+import { resolvePools } from './pools.js';
 import { resolveProfiles } from './profiles.js';
 import type { ProfileMaps } from './profiles.js';
 import type { ConfigFile } from './schema.js';
 import type { ConfigSource } from './source.js';
-import type { SessionConfig, SystemConfig, TunnelConfig } from './types.js';
+import type { AaaConfig, PoolConfig, SessionConfig, SystemConfig, TunnelConfig } from './types.js';
 
 export interface ResolvedParts {
   readonly system: SystemConfig;
   readonly profiles: ProfileMaps;
   readonly tunnels: readonly TunnelConfig[];
+  readonly pools: ReadonlyMap<string, PoolConfig>;
+  readonly aaa: AaaConfig;
 }
 
 /** `overrides` (command-line flags, already validated) win over the file's `system` section. */
@@ -29,9 +34,11 @@ export function resolveConfig(
 ): { parts: ResolvedParts; issues: ConfigIssue[] } {
   const issues: ConfigIssue[] = [];
   const system = { ...resolveSystem(file, source, issues), ...overrides };
-  const profiles = resolveProfiles(file, system.hostname, source, issues);
+  const pools = resolvePools(file, source, issues);
+  const aaa = resolveAaa(file, system.hostname, source, issues);
+  const profiles = resolveProfiles(file, system.hostname, aaa, source, issues);
   const tunnels = resolveTunnels(file, profiles, source, issues);
-  return { parts: deepFreeze({ system, profiles, tunnels }), issues };
+  return { parts: deepFreeze({ system, profiles, tunnels, pools, aaa }), issues };
 }
 
 function resolveSystem(file: ConfigFile, source: ConfigSource, issues: ConfigIssue[]): SystemConfig {

@@ -4,8 +4,10 @@
  * because inheritance (resolve.ts) fills the rest. Cross-field rules live in resolve.ts too.
  */
 import { z } from 'zod';
+import { DYNAUTH_PORT, RADIUS_ACCT_PORT, RADIUS_AUTH_PORT } from './defaults.js';
 import {
-  absolutePath, bool, dataplane, duration, endpoint, glob, int, interfaceName, interfaceTemplate, LOG_LEVELS,
+  absolutePath, bool, dataplane, duration, endpoint, endpointOrNull, filePath, glob, int, interfaceName,
+  interfaceTemplate, interimInterval, ipAddress, ipv4Address, ipv4Range, ipv4Unicast, ipv6Prefix, LOG_LEVELS,
   name, NAME_PATTERN, NAME_RULE, oneOf, prefix, show, routerId, sessionType, text, vlanId, workers,
 } from './leaves.js';
 
@@ -21,6 +23,19 @@ function profiles<P extends z.ZodType>(profile: P) {
 
 function list<I extends z.ZodType>(item: I) {
   return z.preprocess((v) => (v === null ? [] : v), z.array(item));
+}
+
+/** A list of `min`..`max` items; `what` names one item in the message ("address", "server"). */
+function boundedList<I extends z.ZodType>(item: I, min: number, max: number, what: string, why = '') {
+  const error = (iss: { input?: unknown }): string => {
+    const n = Array.isArray(iss.input) ? iss.input.length : 0;
+    const bound = n < min ? min : max;
+    const noun = bound === 1 ? what : what.endsWith('s') ? `${what}es` : `${what}s`;
+    return `must list ${n < min ? 'at least' : 'at most'} ${bound} ${noun}${why}, got ${n}`;
+  };
+  return z.preprocess((v) => (v === null ? [] : v), z.array(item).superRefine((items, ctx) => {
+    if (items.length < min || items.length > max) ctx.addIssue({ code: 'custom', input: items, message: error({ input: items }) });
+  }));
 }
 
 /** RFC 2661 §5.8 receive window; above 32767 sequence comparison breaks (transport MAX_WINDOW). */
@@ -81,6 +96,14 @@ const pppProfileSchema = section({
   lcp_echo_interval: duration(0, 3_600_000).optional(),
   lcp_echo_failures: int(1, 100).optional(),
   auth: list(oneOf(['pap', 'chap', 'mschapv2'])).optional(),
+  pool: name.optional(),
+  dns: boundedList(ipv4Unicast, 0, 2, 'address', ' (primary and secondary, RFC 1877)').optional(),
+  ipv6: bool.optional(),
+  aaa: oneOf(['local', 'radius']).optional(),
+  restart_timer: duration(100, 60_000).optional(),
+  max_configure: int(1, 255).optional(),
+  max_failure: int(1, 255).optional(),
+  proxy_lcp: bool.optional(),
 });
 
 const ethernetProfileSchema = section({
@@ -121,6 +144,38 @@ const tunnelSchema = section({
   sessions: list(sessionSchema).optional(),
 });
 
+/** Pools are not profiles: no inheritance; the file's `default` replaces the built-in (empty) one. */
+const poolSchema = section({
+  ipv4: list(ipv4Range).optional(),
+  ipv4_exclude: list(ipv4Address).optional(),
+  ipv6_prefix: ipv6Prefix.optional(),
+  ipv6_prefix_length: int(1, 128).optional(),
+});
+
+const radiusServerSchema = section({
+  address: endpoint(RADIUS_AUTH_PORT),
+  secret: text(1024),
+  accounting_address: endpointOrNull(RADIUS_ACCT_PORT).optional(),
+});
+
+const aaaSchema = section({
+  local_users: filePath.optional(),
+  radius: section({
+    servers: boundedList(radiusServerSchema, 1, 16, 'server'),
+    timeout: duration(100, 60_000).optional(),
+    retries: int(0, 10).optional(),
+    dead_time: duration(0, 3_600_000).optional(),
+    nas_identifier: text(253).optional(),
+    nas_ip_address: ipv4Unicast.optional(),
+    interim_interval: interimInterval.optional(),
+    require_message_authenticator: bool.optional(),
+  }).optional(),
+  dynamic_authorization: section({
+    listen: endpoint(DYNAUTH_PORT).optional(),
+    clients: boundedList(section({ address: ipAddress, secret: text(1024) }), 1, 64, 'client'),
+  }).optional(),
+});
+
 export const configFileSchema = section({
   system: systemSchema.optional(),
   tunnel_profiles: profiles(tunnelProfileSchema).optional(),
@@ -129,6 +184,8 @@ export const configFileSchema = section({
   ethernet_profiles: profiles(ethernetProfileSchema).optional(),
   peer_profiles: profiles(peerProfileSchema).optional(),
   tunnels: list(tunnelSchema).optional(),
+  pools: profiles(poolSchema).optional(),
+  aaa: aaaSchema.optional(),
 });
 
 /** The validated file, before inheritance and defaults. */
@@ -139,6 +196,8 @@ export type RawPppProfile = z.output<typeof pppProfileSchema>;
 export type RawEthernetProfile = z.output<typeof ethernetProfileSchema>;
 export type RawPeerProfile = z.output<typeof peerProfileSchema>;
 export type RawTunnel = z.output<typeof tunnelSchema>;
+export type RawPool = z.output<typeof poolSchema>;
+export type RawAaa = z.output<typeof aaaSchema>;
 
 /** The profile sections, in the order the file documents them. */
 export const PROFILE_SECTIONS = {

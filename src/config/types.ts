@@ -14,6 +14,8 @@ export type DigestAlgorithm = 'hmac-md5' | 'hmac-sha1';
 export type Encapsulation = 'udp' | 'ip';
 export type PseudowireName = 'ppp' | 'ethernet' | 'ethernet_vlan';
 export type PppAuthProtocol = 'pap' | 'chap' | 'mschapv2';
+/** Where a PPP profile's credentials are checked: the local users file or RADIUS. */
+export type PppAaaMode = 'local' | 'radius';
 /** Sessions we originate: an incoming call we place as LAC (ICRQ; also every L2TPv3 pseudowire) or an outgoing call we place as LNS (OCRQ). */
 export type LocalSessionType = 'lac_incoming' | 'lns_outgoing';
 
@@ -80,6 +82,88 @@ export interface PppProfile {
   readonly lcpEchoFailures: number;
   /** Protocols we offer, most preferred first; empty = no authentication. */
   readonly auth: readonly PppAuthProtocol[];
+  /** Name of the pool (`Config.pools`) IPCP addresses come from unless AAA names another or an address. */
+  readonly pool: string;
+  /** DNS servers offered in IPCP (RFC 1877): primary, then secondary; at most two, canonical IPv4. */
+  readonly dns: readonly string[];
+  /** Negotiate IPv6CP (RFC 5072). */
+  readonly ipv6: boolean;
+  /** Where credentials are checked: `aaa.local_users` or `aaa.radius`. */
+  readonly aaa: PppAaaMode;
+  /** RFC 1661 §4.6 Restart timer (the engine's `restartMs`). */
+  readonly restartTimerMs: number;
+  /** RFC 1661 §4.6 Max-Configure. */
+  readonly maxConfigure: number;
+  /** RFC 1661 §4.6 Max-Failure. */
+  readonly maxFailure: number;
+  /** Accept the LAC's proxy LCP and proxy authentication AVPs (RFC 2661 §4.4.5) when acceptable, instead of renegotiating. */
+  readonly proxyLcp: boolean;
+}
+
+/**
+ * An address pool, in the terms `Ipv4Pool` / `Ipv6PrefixPool` (src/aaa/pool) take: `new Ipv4Pool(name,
+ * ipv4, { exclude: ipv4Exclude })`, and `new Ipv6PrefixPool(name, ipv6Prefix, ipv6PrefixLength)` when
+ * `ipv6Prefix` is set. Every text is canonical. No address or prefix is in two pools.
+ */
+export interface PoolConfig {
+  readonly name: string;
+  /** `198.18.1.10-198.18.1.250`, `198.18.2.0/24` (network and broadcast addresses left out below /31), or `198.18.3.7`. */
+  readonly ipv4: readonly string[];
+  /** Single addresses of `ipv4` never handed out. */
+  readonly ipv4Exclude: readonly string[];
+  /** Prefix the IPv6 prefixes are carved from, e.g. `2001:db8::/48`; null = no IPv6 prefixes. */
+  readonly ipv6Prefix: string | null;
+  /** Length of each prefix handed out (64: /64s out of `ipv6Prefix`). */
+  readonly ipv6PrefixLength: number;
+}
+
+/** Field names match `RadiusServer` (src/aaa/radius/client.ts). */
+export interface RadiusServerConfig {
+  /** IP literal, canonical. */
+  readonly host: string;
+  readonly port: number;
+  readonly secret: string;
+}
+
+/** Timer and flag names match `RadiusClientOptions`, so one options object serves both clients. */
+export interface RadiusConfig {
+  /** Authentication servers (Access-Request), in failover order: primary first. */
+  readonly servers: readonly RadiusServerConfig[];
+  /** Accounting servers, in the same order: each server's `accounting_address` (default its address on port 1813); servers with `accounting_address: null` are left out. */
+  readonly accountingServers: readonly RadiusServerConfig[];
+  readonly timeoutMs: number;
+  /** Retransmissions per server before failing over to the next. */
+  readonly retries: number;
+  readonly deadTimeMs: number;
+  /** NAS-Identifier (`system.hostname` unless set). */
+  readonly nasIdentifier: string;
+  /** NAS-IP-Address; null = not sent. */
+  readonly nasIpAddress: string | null;
+  /** Accounting Interim-Update period unless RADIUS sends Acct-Interim-Interval; 0 = none. */
+  readonly interimIntervalMs: number;
+  readonly requireMessageAuthenticator: boolean;
+}
+
+/** Field names match `DynAuthPeer` (src/aaa/radius/dynauth.ts). */
+export interface DynAuthClientConfig {
+  /** Source address of the Dynamic Authorization Client, canonical IP literal. */
+  readonly address: string;
+  readonly secret: string;
+}
+
+export interface DynAuthConfig {
+  /** Address and port of the Disconnect/CoA server (RFC 5176; port 3799 unless given). */
+  readonly listen: Endpoint;
+  readonly clients: readonly DynAuthClientConfig[];
+}
+
+export interface AaaConfig {
+  /** Absolute path of the local users file (a relative one in the file is resolved against the config file's directory); null = none. */
+  readonly localUsers: string | null;
+  /** null: no RADIUS. */
+  readonly radius: RadiusConfig | null;
+  /** null: no Disconnect/CoA server. */
+  readonly dynamicAuthorization: DynAuthConfig | null;
 }
 
 export interface EthernetProfile {

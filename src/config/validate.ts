@@ -31,35 +31,50 @@ export interface Salvaged {
 
 /**
  * The file with every offending value removed, so the cross-field rules can still run in the same
- * pass and the operator sees all errors at once. A removed value falls back to its inherited or
- * default value, which could cause misleading follow-on errors: those in an entity (a profile, a
- * tunnel, `system`) that had a schema error are dropped, and tunnels — whose checks read profiles —
- * are dropped whenever any profile had one. Undefined when no salvage is possible (a missing
- * required key, a wrong container).
+ * pass and the operator sees all errors at once. A bad list item takes its whole list with it
+ * (removing only the item would shift the indices later messages name). A removed value falls back
+ * to its inherited or default value, which could cause misleading follow-on errors: those in an
+ * entity (a profile, a tunnel, a pool, `system`, `aaa.radius`) that had a schema error are dropped,
+ * tunnels — whose checks read profiles — are dropped whenever any profile had one, and ppp profiles'
+ * `aaa` rules whenever `aaa` had one. Undefined when no salvage is possible (a missing required key,
+ * a wrong container).
  */
 export function salvage(value: unknown, issues: readonly z.core.$ZodIssue[]): Salvaged | undefined {
   const copy: unknown = structuredClone(value);
   const dirty = new Set<string>();
+  const removed: string[] = [];
+  const under = (path: string, d: string): boolean => path === d || path.startsWith(`${d}.`) || path.startsWith(`${d}[`);
   for (const iss of issues) {
-    const unknownKeys = iss.code === 'unrecognized_keys';
-    const keys = unknownKeys ? iss.keys : [iss.path.at(-1)];
-    let parent: unknown = copy;
-    for (const seg of unknownKeys ? iss.path : iss.path.slice(0, -1)) parent = (parent as Obj | undefined)?.[seg as string];
-    if (!isObj(parent) || keys.some((k) => typeof k !== 'string' || parent[k] === undefined)) return undefined;
-    for (const k of keys) delete parent[k as string];
-    // The entity: `system`, `tunnel_profiles.edge`, `tunnels[3]`.
+    const targets = iss.code === 'unrecognized_keys' ? iss.keys.map((k) => [...iss.path, k]) : [iss.path];
+    for (const full of targets) {
+      const target = [...full];
+      while (typeof target.at(-1) === 'number') target.pop();
+      if (removed.some((r) => under(formatPath(target), r))) continue;
+      const key = target.at(-1);
+      let parent: unknown = copy;
+      for (const seg of target.slice(0, -1)) parent = (parent as Obj | undefined)?.[seg as string];
+      if (!isObj(parent) || typeof key !== 'string' || parent[key] === undefined) return undefined;
+      delete parent[key];
+      removed.push(formatPath(target));
+    }
+    // The entity: `system`, `tunnel_profiles.edge`, `tunnels[3]`, `pools.gold`, `aaa.radius`.
     dirty.add(formatPath(iss.path.slice(0, iss.path[0] === 'system' ? 1 : 2)));
   }
   const profileDirty = [...dirty].some((d) => d.includes('_profiles'));
+  // A ppp profile's `aaa` rule reads the `aaa` section: a removed value there would make it misfire.
+  const aaaDirty = [...dirty].some((d) => d === 'aaa' || d.startsWith('aaa.'));
   const tainted = (path: string): boolean =>
     (profileDirty && path.startsWith('tunnels')) ||
-    [...dirty].some((d) => path === d || path.startsWith(`${d}.`) || path.startsWith(`${d}[`));
+    (aaaDirty && /^ppp_profiles\.[^.]+\.aaa$/.test(path)) ||
+    [...dirty].some((d) => under(path, d));
   return { value: copy, tainted };
 }
 
 /** Messages for the containers; leaves (leaves.ts) word their own. */
 function structuralMessage(iss: z.core.$ZodRawIssue): string | undefined {
   if (iss.code !== 'invalid_type') return undefined;
+  if (iss.input === undefined && (iss.expected === 'object' || iss.expected === 'record')) return 'is required (a mapping of keys to values)';
+  if (iss.input === undefined && iss.expected === 'array') return 'is required (a list)';
   if (iss.expected === 'object' || iss.expected === 'record') return `must be a mapping of keys to values, got ${show(iss.input)}`;
   if (iss.expected === 'array') return `must be a list, got ${show(iss.input)}`;
   return undefined;

@@ -42,12 +42,25 @@ describe('built-in defaults', () => {
       name: 'default', sequencing: 'none', pseudowire: 'ppp', pseudowireType: 0x0007, cookieLength: 0,
       l2SpecificSublayer: 'none', pppProfile: 'default', ethernetProfile: 'default',
     });
-    expect(c.pppProfile('default')).toEqual({ name: 'default', mru: 1500, lcpEchoIntervalMs: 30_000, lcpEchoFailures: 3, auth: ['chap', 'pap'] });
+    expect(c.pppProfile('default')).toEqual({
+      name: 'default', mru: 1500, lcpEchoIntervalMs: 30_000, lcpEchoFailures: 3, auth: ['chap', 'pap'],
+      pool: 'default', dns: [], ipv6: false, aaa: 'local', restartTimerMs: 3_000, maxConfigure: 10, maxFailure: 5, proxyLcp: true,
+    });
     expect(c.ethernetProfile('default')).toEqual({ name: 'default', interfaceName: 'l2tpeth%d', mtu: 1500, bridge: null, vlanId: null });
     expect(c.peerProfile('default')).toEqual({
       name: 'default', match: undefined, accept: true, tunnelProfile: 'default', sessionProfile: 'default',
       pppProfile: null, lac: true, lns: false,
     });
+  });
+
+  it('has one pool, default, and it is empty; no AAA is configured', () => {
+    const c = load('');
+    expect([...c.pools.values()]).toEqual([{ name: 'default', ipv4: [], ipv4Exclude: [], ipv6Prefix: null, ipv6PrefixLength: 64 }]);
+    expect(c.pool('default')).toBe(c.pools.get('default'));
+    expect(c.pool('nope')).toBeUndefined();
+    expect(c.aaa).toEqual({ localUsers: null, radius: null, dynamicAuthorization: null });
+    expect(Object.isFrozen(c.pools.get('default')?.ipv4)).toBe(true);
+    expect(Object.isFrozen(c.aaa)).toBe(true);
   });
 
   it('derives a stable, non-zero Router ID from the host name', () => {

@@ -20,6 +20,21 @@ describe('shipped examples', () => {
     expect(c.tunnelProfile(other.tunnelProfile).authMode).toBe('none');
   });
 
+  it('lns.yaml: local users for its own subscribers, RADIUS and a pool of their own for the BRAS\'s', () => {
+    const c = loadConfig(path.join(examples, 'lns.yaml'));
+    const own = c.pppProfile('default');
+    expect(own).toMatchObject({ aaa: 'local', pool: 'subscribers', dns: ['192.0.2.53', '198.51.100.53'], restartTimerMs: 3_000 });
+    expect(c.pool(own.pool)).toMatchObject({ ipv4: ['100.64.0.0/22', '100.64.4.10-100.64.4.250'], ipv4Exclude: ['100.64.0.1'], ipv6Prefix: '2001:db8:100::/48' });
+    const bras = c.pppProfile(c.matchPeer({ address: '198.19.7.1' }).pppProfile ?? 'default');
+    expect(bras).toMatchObject({ aaa: 'radius', pool: 'bras', proxyLcp: true, dns: own.dns });
+    expect(c.aaa.localUsers).toBe('/etc/l2tpd/users');
+    expect(c.aaa.radius).toMatchObject({
+      servers: [{ host: '127.0.0.1', port: 1812 }], accountingServers: [{ host: '127.0.0.1', port: 1813 }],
+      nasIdentifier: 'lns1', interimIntervalMs: 600_000,
+    });
+    expect(c.aaa.dynamicAuthorization?.listen).toEqual({ address: '127.0.0.1', family: 4, port: 3799 });
+  });
+
   it('lac.yaml: one persistent tunnel to 127.0.0.2:1701 with one incoming-call session', () => {
     const c = loadConfig(path.join(examples, 'lac.yaml'));
     expect(c.system.listen).toEqual([]);
