@@ -27,6 +27,8 @@ export interface TunnelOptions {
   acceptOutgoingCalls: boolean;
   /** Session profile used for sessions the peer creates in this tunnel. */
   session: SessionOptions;
+  /** PPP profile of this tunnel's PPP sessions (peer profile's, else the session profile's). */
+  pppProfile: string;
 }
 
 export interface SessionOptions {
@@ -64,6 +66,7 @@ export const DEFAULT_TUNNEL_OPTIONS: TunnelOptions = {
   acceptIncomingCalls: true,
   acceptOutgoingCalls: true,
   session: DEFAULT_SESSION_OPTIONS,
+  pppProfile: 'default',
 };
 
 /** A full retransmission cycle: how long state is held after StopCCN (RFC 2661 §5.7). */

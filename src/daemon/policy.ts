@@ -9,7 +9,13 @@ import type { PeerDecision, PeerPolicy } from '../workers/shard.js';
 
 const VENDOR = 'l2tpd (TypeScript L2TP concentrator)';
 
-export function tunnelOptions(config: Config, tunnelProfile: string, sessionProfile: string, calls = { incoming: true, outgoing: true }): TunnelOptions {
+export function tunnelOptions(
+  config: Config,
+  tunnelProfile: string,
+  sessionProfile: string,
+  calls = { incoming: true, outgoing: true },
+  pppProfile?: string | null,
+): TunnelOptions {
   const tp = config.tunnelProfile(tunnelProfile);
   const sp = config.sessionProfile(sessionProfile);
   return {
@@ -37,6 +43,7 @@ export function tunnelOptions(config: Config, tunnelProfile: string, sessionProf
       cookieLength: sp.cookieLength,
       l2SpecificSublayer: sp.l2SpecificSublayer,
     },
+    pppProfile: pppProfile ?? sp.pppProfile,
   };
 }
 
@@ -44,7 +51,7 @@ export function policyFromConfig(config: Config): PeerPolicy {
   return {
     incoming({ hostName, address }): PeerDecision {
       const peer = config.matchPeer({ ...(hostName !== undefined ? { hostName } : {}), address });
-      const options = tunnelOptions(config, peer.tunnelProfile, peer.sessionProfile, { incoming: peer.lac, outgoing: peer.lns });
+      const options = tunnelOptions(config, peer.tunnelProfile, peer.sessionProfile, { incoming: peer.lac, outgoing: peer.lns }, peer.pppProfile);
       const profile = peer.tunnelProfile;
       if (!peer.accept) return { accept: false, profile, options, reason: `peer profile ${peer.name} does not accept tunnels` };
       // auth_mode simple: the peer must be known by a peer profile of its own (host name or address match).

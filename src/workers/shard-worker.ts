@@ -14,6 +14,7 @@ import { UdpSocketFactory } from './sockets.js';
 import { TimerWheel } from './timer-wheel.js';
 import { Batcher, type FromWorker, type PacketItem, type ShardInit, type ToWorker } from './thread-protocol.js';
 import { handleShardRpc } from './shard-rpc.js';
+import { createPppService } from './ppp-service.js';
 
 const port = parentPort;
 if (!port) throw new Error('shard-worker must run in a worker thread');
@@ -30,11 +31,26 @@ async function start(init: ShardInit): Promise<void> {
   const log = pino({ level: init.logLevel, base: { shard: init.index } });
   let config = buildConfig(init.configText, init.configFile, init.overrides);
   let policy = policyFromConfig(config);
+  const clock = new TimerWheel();
+  // PPP termination: built before the shard, asks the shard (bound below) for a session's tunnel.
+  let shardRef: Shard | undefined;
+  const ppp = await createPppService({
+    config,
+    shards: init.count,
+    index: init.index,
+    clock,
+    log,
+    pppProfileOf: (s) => {
+      const t = shardRef?.tunnels.get(s.localTunnelId);
+      return t ? config.pppProfile(t.options.pppProfile) : undefined;
+    },
+  });
   const forwards = new Batcher<PacketItem & { shard: number }>((items) => post({ type: 'forward', items }));
   const shard = new Shard({
     index: init.index,
     count: init.count,
-    clock: new TimerWheel(),
+    clock,
+    pseudowire: ppp.pseudowire,
     dataPlane: new NullDataPlane(),
     log,
     sockets: new UdpSocketFactory(),
@@ -43,6 +59,7 @@ async function start(init: ShardInit): Promise<void> {
     forward: (shardIndex, buf, from, to) => forwards.push({ shard: shardIndex, buf, from, to }),
     persist: (upserts, deletes) => post({ type: 'records', upserts, deletes }),
   });
+  shardRef = shard;
   const restored = init.restore ? await shard.restore(init.restore.tunnels) : 0;
   if (restored > 0) log.info({ restored }, 'tunnels restored after worker restart');
 

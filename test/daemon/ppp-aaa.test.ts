@@ -1,0 +1,104 @@
+/**
+ * l2tpd terminates PPP (null data plane: PPP frames in L2TP data messages): a subscriber dials it
+ * through a real L2TP tunnel and session, authenticates with PAP, CHAP or MS-CHAPv2 against the local
+ * users file or a real FreeRADIUS, and reaches IPCP Opened with an address (pool, or RADIUS
+ * Framed-IP-Address). A wrong password ends the call with CDN result 2/6.
+ */
+import { writeFileSync } from 'node:fs';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { SessionInfo } from '../../src/workers/views.js';
+import { startFreeRadius, type FreeRadius } from '../aaa/freeradius.js';
+import { startDaemon, until, type DaemonProc } from '../support/daemon.js';
+import { subscriber, type Subscriber } from '../support/subscriber.js';
+import { makeTempDir, type TempDir } from '../support/tmp.js';
+
+const stops: (() => Promise<unknown>)[] = [];
+afterEach(async () => {
+  for (const s of stops.splice(0).reverse()) await s();
+});
+let tmp: TempDir;
+let radius: FreeRadius;
+beforeAll(async () => {
+  tmp = await makeTempDir('ppp-aaa-');
+  writeFileSync(tmp.file('users'), '# test subscribers\nalice wonderland\nbob "bob secret"\n');
+  radius = await startFreeRadius([{ user: 'carol', password: 'radpass', reply: ['Framed-IP-Address = 198.18.62.77'] }]);
+}, 120_000);
+afterAll(async () => {
+  await radius?.stop();
+  await tmp?.cleanup();
+});
+
+function lnsConfig(aaa: 'local' | 'radius', pool: string): string {
+  return `
+pools:
+  default:
+    ipv4: ["${pool}"]
+ppp_profiles:
+  default:
+    auth: [mschapv2, chap, pap]
+    aaa: ${aaa}
+    dns: [198.18.0.53]
+    lcp_echo_interval: 0s
+aaa:
+  local_users: ${tmp.file('users')}
+  radius:
+    servers:
+      - { address: "127.0.0.1:${radius.authPort}", secret: ${radius.secret} }
+`;
+}
+
+async function lns(listen: string, config: string): Promise<DaemonProc> {
+  const d = await startDaemon({ listen, config });
+  stops.push(() => d.stop());
+  return d;
+}
+function sub(o: Parameters<typeof subscriber>[0]): Subscriber {
+  const s = subscriber(o);
+  stops.push(() => s.stop());
+  return s;
+}
+
+describe('PPP terminated by l2tpd, local users file', () => {
+  for (const [i, proto] of (['pap', 'chap', 'mschapv2'] as const).entries()) {
+    it(`${proto}: IPCP Opened with an address from the pool`, async () => {
+      const d = await lns(`127.0.70.${10 + i}:1701`, lnsConfig('local', '198.18.60.10-198.18.60.20'));
+      const s = sub({ user: 'alice', password: 'wonderland', auth: [proto] });
+      await s.dial({ address: `127.0.70.${10 + i}`, port: 1701 }, `127.0.70.${20 + i}`);
+      await until(() => s.ups[0], 15_000, 'PPP up');
+      expect(s.ups[0]!.address).toMatch(/^198\.18\.60\.(1\d|20)$/);
+      expect(s.ups[0]!.dns).toEqual(['198.18.0.53']);
+      const up = await until(() => d.logLines().find((l) => l['msg'] === 'ppp up'), 5000, 'ppp up logged');
+      expect(up).toMatchObject({ user: 'alice', authProtocol: proto, address: s.ups[0]!.address });
+      expect((await d.json<SessionInfo[]>('show', 'sessions'))[0]?.state).toBe('established');
+    });
+  }
+
+  it('a wrong password ends the call with CDN result 2/6', async () => {
+    const d = await lns('127.0.70.15:1701', lnsConfig('local', '198.18.60.30-198.18.60.40'));
+    const s = sub({ user: 'bob', password: 'wrong', auth: ['chap'] });
+    await s.dial({ address: '127.0.70.15', port: 1701 }, '127.0.70.25');
+    const closed = await until(() => d.logLines().find((l) => l['msg'] === 'session closed'), 15_000, 'session closed');
+    expect(String(closed['reason'])).toMatch(/result 2\/6 \(PPP auth-failed/);
+    expect(s.ups).toEqual([]);
+  });
+});
+
+describe('PPP terminated by l2tpd, RADIUS (FreeRADIUS)', () => {
+  for (const [i, proto] of (['pap', 'chap', 'mschapv2'] as const).entries()) {
+    it(`${proto}: Access-Accept with Framed-IP-Address`, async () => {
+      await lns(`127.0.71.${10 + i}:1701`, lnsConfig('radius', '198.18.61.10-198.18.61.20'));
+      const s = sub({ user: 'carol', password: 'radpass', auth: [proto] });
+      await s.dial({ address: `127.0.71.${10 + i}`, port: 1701 }, `127.0.71.${20 + i}`);
+      await until(() => s.ups[0], 15_000, 'PPP up');
+      expect(s.ups[0]!.address).toBe('198.18.62.77');
+    });
+  }
+
+  it('Access-Reject ends the call', async () => {
+    const d = await lns('127.0.71.15:1701', lnsConfig('radius', '198.18.61.30-198.18.61.40'));
+    const s = sub({ user: 'carol', password: 'nope', auth: ['pap'] });
+    await s.dial({ address: '127.0.71.15', port: 1701 }, '127.0.71.25');
+    const closed = await until(() => d.logLines().find((l) => l['msg'] === 'session closed'), 15_000, 'session closed');
+    expect(String(closed['reason'])).toMatch(/PPP auth-failed/);
+  });
+});
