@@ -1,0 +1,237 @@
+/**
+ * The final report: one JSON document (schema below, field names stable) from the workers' totals,
+ * the main thread's timeline and the CPU meter. The HTML report is drawn from the same document.
+ */
+import { bucketLow, histogramCount, mean, quantile, PHASES, type Cause, type Histogram, type Phase, type Totals } from './stats.js';
+import type { LoadOptions } from './options.js';
+
+export type Outcome = 'completed' | 'duration' | 'interrupted' | 'aborted' | 'time-limit';
+
+export interface LatencySummary {
+  count: number;
+  p50: number | null;
+  p95: number | null;
+  p99: number | null;
+  mean: number | null;
+}
+
+/** Sampled every 250 ms by the main thread; parallel arrays, `t` in seconds since the start. */
+export interface Timeline {
+  t: number[];
+  /** Calls established so far (cumulative). */
+  established: number[];
+  /** Calls up at that moment. */
+  active: number[];
+  inProgress: number[];
+  failed: number[];
+  tunnelsUp: number[];
+  /** Calls established per second over the preceding second. */
+  setupRate: number[];
+  /** Percent of one core. */
+  generatorCpu: number[];
+  targetCpu: (number | null)[];
+}
+
+export interface LoadReport {
+  tool: 'l2tp-load';
+  mode: 'control';
+  startedAt: string;
+  endedAt: string;
+  wallSeconds: number;
+  outcome: Outcome;
+  /** Why the run was aborted (outcome 'aborted'), or why it ended early. */
+  reason: string | null;
+  options: Omit<LoadOptions, 'secret'> & { secret: '(set)' | null };
+  tunnels: { planned: number; attempts: number; attemptsFailed: number; established: number; failed: number; lost: number; connectingAtEnd: number };
+  calls: {
+    planned: number;
+    attempted: number;
+    notAttempted: number;
+    established: number;
+    failed: number;
+    /** Set-up still under way when the run stopped: neither established nor failed. */
+    inProgressAtEnd: number;
+    /** Established and still up when the run stopped (then cleared by StopCCN). */
+    activeAtEnd: number;
+    clearedByPeer: number;
+    tornDown: number;
+    tearingDownAtEnd: number;
+  };
+  setupRate: {
+    /** Calls established per second between the first ICRQ and the last establishment. */
+    sustained: number | null;
+    /** Best one-second window. */
+    peak: number | null;
+    tunnelsPerSecond: number | null;
+    windowSeconds: number | null;
+  };
+  latencyMs: Record<Phase, LatencySummary>;
+  /** Set-up failures by cause; `resultCode`/`errorCode` are the peer's (StopCCN or CDN) when it sent some. */
+  failures: Cause[];
+  /** Established tunnels and calls the peer cleared (not set-up failures). */
+  clearedByPeer: Cause[];
+  cpu: {
+    generator: { cpuSeconds: number; percentOfOneCore: number; workers: number; maxEventLoopUtilization: number[] };
+    target: { pid: number; cpuSeconds: number | null; percentOfOneCore: number | null; setupCpuSeconds: number | null; callsPerCpuSecond: number | null; rssMaxBytes: number } | null;
+    /** Set when a generator worker was saturated: the rate measured may be the generator's limit. */
+    warning: string | null;
+  };
+  packets: { sent: number; received: number; retransmits: number; data: number; stray: number; malformed: number; sendErrors: number };
+  timeline: Timeline;
+  /** Latency histograms: counts per bucket; bucket i spans [bucketLowMs[i], bucketLowMs[i+1]). */
+  histograms: { bucketLowMs: number[] } & Record<Phase, number[]>;
+}
+
+const r3 = (x: number | null | undefined): number | null => (x === null || x === undefined || !Number.isFinite(x) ? null : Math.round(x * 1000) / 1000);
+
+function latency(h: Histogram): LatencySummary {
+  return { count: histogramCount(h), p50: r3(quantile(h, 0.5)), p95: r3(quantile(h, 0.95)), p99: r3(quantile(h, 0.99)), mean: r3(mean(h)) };
+}
+
+/** Only the bucket range that holds something (plus one on each side), so the JSON stays small. */
+function trimHistograms(hist: Record<Phase, Histogram>): LoadReport['histograms'] {
+  let lo = Number.POSITIVE_INFINITY;
+  let hi = -1;
+  for (const p of PHASES) {
+    hist[p].forEach((c, i) => {
+      if (c > 0) {
+        lo = Math.min(lo, i);
+        hi = Math.max(hi, i);
+      }
+    });
+  }
+  if (hi < 0) return { bucketLowMs: [], tunnel: [], call: [], teardown: [] };
+  lo = Math.max(0, lo - 1);
+  hi = Math.min(hist.call.length - 1, hi + 1);
+  const bucketLowMs = [];
+  for (let i = lo; i <= hi + 1; i++) bucketLowMs.push(Math.round(bucketLow(i) * 10000) / 10000);
+  return { bucketLowMs, tunnel: hist.tunnel.slice(lo, hi + 1), call: hist.call.slice(lo, hi + 1), teardown: hist.teardown.slice(lo, hi + 1) };
+}
+
+/** Peak: the best one-second difference of the cumulative count (samples every 250 ms). */
+export function oneSecondRate(t: number[], cumulative: number[], i: number): number {
+  let j = i;
+  while (j > 0 && t[i]! - t[j - 1]! <= 1.0001) j--;
+  const dt = t[i]! - t[j]!;
+  if (j === i || dt <= 0) return 0;
+  return Math.round(((cumulative[i]! - cumulative[j]!) / dt) * 10) / 10;
+}
+
+/** CPU seconds of the target within [from, to] seconds of the timeline (sum of percent × interval). */
+function cpuWithin(tl: Timeline, from: number, to: number, series: (number | null)[]): number | null {
+  let s = 0;
+  let any = false;
+  for (let i = 1; i < tl.t.length; i++) {
+    const a = tl.t[i - 1]!;
+    const b = tl.t[i]!;
+    const v = series[i];
+    if (v === null || v === undefined) continue;
+    const overlap = Math.min(b, to) - Math.max(a, from);
+    if (overlap > 0) {
+      s += (v / 100) * overlap;
+      any = true;
+    }
+  }
+  return any ? s : null;
+}
+
+export interface ReportInput {
+  options: LoadOptions;
+  totals: Totals;
+  timeline: Timeline;
+  startedAt: number;
+  endedAt: number;
+  outcome: Outcome;
+  reason: string | null;
+  cpu: { generatorCpuSeconds: number; targetCpuSeconds: number | null; wallSeconds: number; targetRssMaxBytes: number };
+  maxElu: number[];
+}
+
+export function buildReport(i: ReportInput): LoadReport {
+  const c = i.totals.counters;
+  const tl = i.timeline;
+  const wall = i.cpu.wallSeconds;
+  const window = i.totals.firstCallAt !== null && i.totals.lastCallUpAt !== null ? (i.totals.lastCallUpAt - i.totals.firstCallAt) / 1000 : null;
+  const tunnelWindow = i.totals.firstTunnelAt !== null && i.totals.lastTunnelUpAt !== null ? (i.totals.lastTunnelUpAt - i.totals.firstTunnelAt) / 1000 : null;
+  const peak = tl.setupRate.length ? Math.max(...tl.setupRate) : null;
+  let setupCpu: number | null = null;
+  if (window !== null && i.totals.firstCallAt !== null) {
+    const from = (i.totals.firstCallAt - i.startedAt) / 1000;
+    setupCpu = cpuWithin(tl, from, from + window, tl.targetCpu);
+  }
+  const { secret, ...rest } = i.options;
+  const worst = i.maxElu.reduce((m, e, w) => (e > (i.maxElu[m] ?? 0) ? w : m), 0);
+  const warning =
+    (i.maxElu[worst] ?? 0) >= 0.9
+      ? `generator worker ${worst} was saturated (event loop utilisation ${i.maxElu[worst]}): the rate measured may be the generator's limit; use more --workers`
+      : null;
+  return {
+    tool: 'l2tp-load',
+    mode: 'control',
+    startedAt: new Date(i.startedAt).toISOString(),
+    endedAt: new Date(i.endedAt).toISOString(),
+    wallSeconds: r3(wall)!,
+    outcome: i.outcome,
+    reason: i.reason,
+    options: { ...rest, secret: secret !== undefined ? '(set)' : null },
+    tunnels: {
+      planned: c.tunnelsPlanned,
+      attempts: c.tunnelAttempts,
+      attemptsFailed: c.tunnelAttemptsFailed,
+      established: c.tunnelsUp,
+      failed: c.tunnelsFailed,
+      lost: c.tunnelsLost,
+      connectingAtEnd: c.tunnelsConnecting,
+    },
+    calls: {
+      planned: c.callsPlanned,
+      attempted: c.callsAttempted,
+      notAttempted: c.callsPlanned - c.callsAttempted,
+      established: c.callsUp,
+      failed: c.callsFailed,
+      inProgressAtEnd: c.callsInProgress,
+      activeAtEnd: c.callsActive,
+      clearedByPeer: c.callsClearedByPeer,
+      tornDown: c.callsTornDown,
+      tearingDownAtEnd: c.callsTearingDown,
+    },
+    setupRate: {
+      sustained: window !== null && window > 0 && c.callsUp > 1 ? Math.round((c.callsUp / window) * 10) / 10 : null,
+      peak,
+      tunnelsPerSecond: tunnelWindow !== null && tunnelWindow > 0 && c.tunnelsUp > 1 ? Math.round((c.tunnelsUp / tunnelWindow) * 10) / 10 : null,
+      windowSeconds: r3(window),
+    },
+    latencyMs: { tunnel: latency(i.totals.hist.tunnel), call: latency(i.totals.hist.call), teardown: latency(i.totals.hist.teardown) },
+    failures: i.totals.failures,
+    clearedByPeer: i.totals.cleared,
+    cpu: {
+      generator: {
+        cpuSeconds: i.cpu.generatorCpuSeconds,
+        percentOfOneCore: wall > 0 ? Math.round((i.cpu.generatorCpuSeconds / wall) * 1000) / 10 : 0,
+        workers: i.options.workers,
+        maxEventLoopUtilization: i.maxElu,
+      },
+      target:
+        i.options.targetPid === undefined
+          ? null
+          : {
+              pid: i.options.targetPid,
+              cpuSeconds: i.cpu.targetCpuSeconds,
+              percentOfOneCore: i.cpu.targetCpuSeconds !== null && wall > 0 ? Math.round((i.cpu.targetCpuSeconds / wall) * 1000) / 10 : null,
+              setupCpuSeconds: r3(setupCpu),
+              callsPerCpuSecond: setupCpu !== null && setupCpu > 0 ? Math.round(c.callsUp / setupCpu) : null,
+              rssMaxBytes: i.cpu.targetRssMaxBytes,
+            },
+      warning,
+    },
+    packets: { sent: c.packetsSent, received: c.packetsReceived, retransmits: c.retransmits, data: c.dataPackets, stray: c.strayPackets, malformed: c.malformed, sendErrors: c.sendErrors },
+    timeline: tl,
+    histograms: trimHistograms(i.totals.hist),
+  };
+}
+
+/** One line per cause, for the terminal and for error messages. */
+export function describeCause(c: Cause): string {
+  const codes = c.resultCode !== undefined ? ` result ${c.resultCode}${c.errorCode !== undefined ? ` error ${c.errorCode}` : ''}` : '';
+  return `${c.phase} ${c.kind}${codes}${c.message ? `: ${c.message}` : ''}`;
+}
