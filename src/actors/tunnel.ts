@@ -141,14 +141,18 @@ export class Tunnel implements TunnelActions {
     );
   }
 
-  /** The tunnel's whole state as plain data: kept by the state store, handed back after a restart. */
-  record(): { data: TunnelData; options: TunnelOptions; channel: unknown; machine: unknown; sessions: { data: SessionData; machine: unknown }[] } {
+  /**
+   * The tunnel's state as plain data, kept by the state store and handed back after a restart: the
+   * control connection, and the sessions named in `only` (all of them when absent).
+   */
+  record(only?: Iterable<number>): { data: TunnelData; options: TunnelOptions; channel: unknown; machine: unknown; sessions: { data: SessionData; machine: unknown }[] } {
+    const pick = only ? [...only].map((id) => this.sessions.get(id)).filter((s): s is Session => s !== undefined) : [...this.sessions.values()];
     return {
       data: this.data,
       options: this.options,
       channel: this.channel.snapshot(),
       machine: this.actor.getPersistedSnapshot(),
-      sessions: [...this.sessions.values()].map((s) => ({ data: s.data, machine: s.persisted() })),
+      sessions: pick.map((s) => ({ data: s.data, machine: s.persisted() })),
     };
   }
 

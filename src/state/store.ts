@@ -13,19 +13,36 @@ export interface StateStore {
   close(): Promise<void>;
 }
 
+interface StoredTunnel {
+  record: TunnelRecord;
+  sessions: Map<number, { data: unknown; machine: unknown }>;
+}
+
+const sessionIdOf = (s: { data: unknown }) => (s.data as { localSessionId: number }).localSessionId;
+
 export class MemoryStateStore implements StateStore {
   readonly kind = 'memory' as const;
-  private readonly shards = new Map<number, Map<number, TunnelRecord>>();
+  private readonly shards = new Map<number, Map<number, StoredTunnel>>();
 
   async apply(shard: number, upserts: TunnelRecord[], deletes: number[]): Promise<void> {
     let m = this.shards.get(shard);
     if (!m) this.shards.set(shard, (m = new Map()));
     for (const id of deletes) m.delete(id);
-    for (const r of upserts) m.set(r.localTunnelId, r);
+    for (const r of upserts) {
+      let t = m.get(r.localTunnelId);
+      if (!t || !r.partial) m.set(r.localTunnelId, (t = { record: r, sessions: new Map() }));
+      // A delta: the tunnel's parts replace the stored ones, its sessions merge.
+      t.record = r;
+      for (const s of r.sessions) t.sessions.set(sessionIdOf(s), s);
+      for (const id of r.sessionDeletes ?? []) t.sessions.delete(id);
+    }
   }
 
   async loadShard(shard: number): Promise<TunnelRecord[]> {
-    return [...(this.shards.get(shard)?.values() ?? [])];
+    return [...(this.shards.get(shard)?.values() ?? [])].map((t) => {
+      const { partial: _p, sessionDeletes: _d, ...rest } = t.record;
+      return { ...rest, sessions: [...t.sessions.values()] };
+    });
   }
 
   get size(): number {

@@ -1,12 +1,15 @@
 /**
- * Which tunnels of a shard changed since the last flush to the state store, and the flush itself:
- * at most one write per tunnel per `intervalMs` (the durability point, docs/architecture.md).
+ * Which tunnels and sessions of a shard changed since the last flush to the state store, and the
+ * flush itself: at most one write per tunnel per `intervalMs` (the durability point,
+ * docs/architecture.md). A flush carries the tunnel's control connection and only its changed
+ * sessions, so a busy tunnel with thousands of calls costs per change, not per call it holds.
  */
 import type { Tunnel } from '../actors/tunnel.js';
 import type { TunnelRecord } from './thread-protocol.js';
 
 export class RecordKeeper {
-  private readonly dirty = new Set<number>();
+  /** Tunnels whose control connection changed, each with the sessions that changed or ended. */
+  private readonly dirty = new Map<number, { changed: Set<number>; ended: Set<number> }>();
   private readonly removed = new Set<number>();
   private timer: NodeJS.Timeout | null = null;
 
@@ -16,10 +19,28 @@ export class RecordKeeper {
     private readonly intervalMs = 50,
   ) {}
 
-  changed(id: number): void {
-    if (!this.persist || !this.tunnels.has(id)) return;
-    this.dirty.add(id);
+  private entry(id: number): { changed: Set<number>; ended: Set<number> } | undefined {
+    if (!this.persist || !this.tunnels.has(id)) return undefined;
+    let e = this.dirty.get(id);
+    if (!e) this.dirty.set(id, (e = { changed: new Set(), ended: new Set() }));
     this.schedule();
+    return e;
+  }
+
+  /** The tunnel's control connection changed (state, Ns/Nr). */
+  changed(id: number): void {
+    this.entry(id);
+  }
+
+  sessionChanged(tunnelId: number, sessionId: number): void {
+    this.entry(tunnelId)?.changed.add(sessionId);
+  }
+
+  sessionEnded(tunnelId: number, sessionId: number): void {
+    const e = this.entry(tunnelId);
+    if (!e) return;
+    e.changed.delete(sessionId);
+    e.ended.add(sessionId);
   }
 
   gone(id: number): void {
@@ -34,15 +55,16 @@ export class RecordKeeper {
     this.timer = setTimeout(() => this.flush(), this.intervalMs);
   }
 
-  /** Send every changed tunnel's record to the store now. */
+  /** Send every change to the store now. */
   flush(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     if (!this.persist || (this.dirty.size === 0 && this.removed.size === 0)) return;
     const upserts: TunnelRecord[] = [];
-    for (const id of this.dirty) {
+    for (const [id, e] of this.dirty) {
       const t = this.tunnels.get(id);
-      if (t && t.state !== 'closed') upserts.push({ localTunnelId: id, ...t.record() });
+      if (!t || t.state === 'closed') continue;
+      upserts.push({ localTunnelId: id, ...t.record(e.changed), partial: true, sessionDeletes: [...e.ended] });
     }
     const deletes = [...this.removed];
     this.dirty.clear();

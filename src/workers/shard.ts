@@ -127,14 +127,14 @@ export class Shard {
       },
       tunnelClosed: (t) => this.onTunnelClosed(t),
       sessionChanged: (s) => {
-        this.records.changed(s.data.localTunnelId);
+        this.records.sessionChanged(s.data.localTunnelId, s.localSessionId);
         if (s.state === 'established') {
           o.log.info({ tunnel: s.data.localTunnelId, session: s.localSessionId, peerSession: s.data.peerSessionId, callType: s.data.callType }, 'session established');
         }
         o.events?.sessionChanged?.(s);
       },
       sessionClosed: (s) => {
-        this.records.changed(s.data.localTunnelId);
+        this.records.sessionEnded(s.data.localTunnelId, s.localSessionId);
         o.log.info({ tunnel: s.data.localTunnelId, session: s.localSessionId, reason: s.reason }, 'session closed');
         o.events?.sessionClosed?.(s);
       },

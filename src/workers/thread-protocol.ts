@@ -32,6 +32,12 @@ export interface TunnelRecord {
   channel: unknown;
   machine: unknown;
   sessions: { data: unknown; machine: unknown }[];
+  /**
+   * A delta (what a shard sends): `sessions` holds only the sessions that changed and
+   * `sessionDeletes` those that ended; the store merges it into the tunnel's full record.
+   */
+  partial?: boolean;
+  sessionDeletes?: number[];
 }
 
 export interface StoredShardState {
