@@ -139,6 +139,14 @@ export function judgeSccrq(t: TunnelData, o: TunnelOptions, m: ControlMessage): 
       return { ok: false, resultCode: StopCcnResult.UnsupportedProtocolVersion, errorCode: 0x0100, message: 'only L2TP 1.0 (version 2) is supported here' };
     }
   }
+  return readPeerSecrets(t, o, m) ?? { ok: true };
+}
+
+/**
+ * The peer's Challenge (v2, answered in our SCCRP/SCCCN) and nonce (v3, part of every digest) from
+ * its SCCRQ or SCCRP; a refusal when we cannot answer or the peer will not authenticate.
+ */
+function readPeerSecrets(t: TunnelData, o: TunnelOptions, m: ControlMessage): Verdict | undefined {
   const challenge = getAvp(m, 'Challenge');
   if (challenge) {
     if (!o.secret) return { ok: false, resultCode: StopCcnResult.NotAuthorized, errorCode: 0, message: 'challenge received but no secret is configured' };
@@ -149,21 +157,12 @@ export function judgeSccrq(t: TunnelData, o: TunnelOptions, m: ControlMessage): 
   if (t.version === 3 && o.authMode === 'challenge' && !nonce) {
     return { ok: false, resultCode: StopCcnResult.NotAuthorized, errorCode: 0, message: 'control message authentication required (no nonce)' };
   }
-  return { ok: true };
+  return undefined;
 }
 
 export function judgeSccrp(t: TunnelData, o: TunnelOptions, m: ControlMessage): Verdict {
   readPeerIdentity(t, m);
-  const denied = checkResponse(t, o, m, MessageTypes.SCCRP);
-  if (denied) return denied;
-  const challenge = getAvp(m, 'Challenge');
-  if (challenge) {
-    if (!o.secret) return { ok: false, resultCode: StopCcnResult.NotAuthorized, errorCode: 0, message: 'challenge received but no secret is configured' };
-    t.peerChallenge = challenge.toString('hex');
-  }
-  const nonce = getAvp(m, 'ControlMessageAuthenticationNonce');
-  if (nonce) t.peerNonce = nonce.toString('hex');
-  return { ok: true };
+  return checkResponse(t, o, m, MessageTypes.SCCRP) ?? readPeerSecrets(t, o, m) ?? { ok: true };
 }
 
 export function buildScccn(t: TunnelData, o: TunnelOptions): AvpInstance[] {
