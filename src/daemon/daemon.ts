@@ -16,6 +16,7 @@ import type { Endpoint } from '../workers/sockets.js';
 import type { PacketItem } from '../workers/thread-protocol.js';
 import { ShardHost } from './shard-host.js';
 import { MgmtServer } from '../mgmt/server.js';
+import { DynAuthServer } from '../aaa/index.js';
 import { managementHandlers } from './mgmt-handlers.js';
 
 export interface DaemonOptions {
@@ -38,6 +39,7 @@ export class Daemon {
   dataPlaneReason = '';
   private listener: Listener | undefined;
   private mgmt: MgmtServer | undefined;
+  private dynAuth: DynAuthServer | undefined;
   readonly stats = { listenerPackets: 0, listenerMalformed: 0, forwarded: 0 };
 
   constructor(readonly o: DaemonOptions) {}
@@ -87,6 +89,33 @@ export class Daemon {
     this.listener = new Listener((buf, from, to) => this.onListenerPacket(buf, from, to));
     await this.listener.listen(sys.listen.map((e) => ({ address: e.address, port: e.port })));
 
+    const dm = this.config.aaa.dynamicAuthorization;
+    if (dm) {
+      const nas = this.config.aaa.radius;
+      this.dynAuth = new DynAuthServer(
+        {
+          clients: dm.clients.map((c) => ({ address: c.address, secret: c.secret })),
+          nas: { identifier: nas?.nasIdentifier ?? sys.hostname, ...(nas?.nasIpAddress ? { ipAddress: nas.nasIpAddress } : {}) },
+          port: dm.listen.port,
+          bindAddress: dm.listen.address,
+          log: this.log,
+        },
+        {
+          // Sessions live in the workers: ask each shard for its matches.
+          disconnect: async (selector) => {
+            return (await this.countOnShards('sessions.disconnect', selector)) > 0;
+          },
+          coa: async (selector) => {
+            const found = (await this.countOnShards('sessions.match', selector)) > 0;
+            // No change of authorization is applied in this version: found sessions get a NAK for every attribute.
+            return found ? { found: true, applied: [] } : { found: false };
+          },
+        },
+      );
+      const at = await this.dynAuth.listen();
+      this.log.info({ listen: `${at.address}:${at.port}` }, 'dynamic authorization (Disconnect/CoA) server listening');
+    }
+
     this.mgmt = new MgmtServer(managementHandlers(this), this.log);
     await this.mgmt.listen(sys.mgmtSocket);
 
@@ -116,6 +145,14 @@ export class Daemon {
       { listen: this.listener.bound.map((b) => `${b.address}:${b.port}`), mgmtSocket: sys.mgmtSocket, shards: count, pid: process.pid, host: os.hostname() },
       'l2tpd started',
     );
+  }
+
+  /** Sum of `{count}` answers of every shard to `method` (sessions are spread over them). */
+  private async countOnShards(method: string, selector: unknown): Promise<number> {
+    const answers = await Promise.all(this.shards.map((s) => s.call(method, { selector }).catch(() => ({ count: 0 }))));
+    let n = 0;
+    for (const a of answers) n += (a as { count: number }).count;
+    return n;
   }
 
   private onListenerPacket(buf: Buffer, from: Endpoint, to: Endpoint): void {
@@ -162,6 +199,7 @@ export class Daemon {
   async stop(timeoutMs = 3000): Promise<void> {
     await Promise.all(this.shards.map((s) => s.call('shutdown', { ms: timeoutMs }, timeoutMs + 2000).catch(() => undefined)));
     this.listener?.close();
+    await this.dynAuth?.close();
     await this.mgmt?.close();
     await Promise.all(this.shards.map((s) => s.stop()));
     await this.store.close();

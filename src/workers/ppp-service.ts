@@ -9,7 +9,19 @@
  * address of the share.
  */
 import type { Logger } from 'pino';
-import { Ipv4Pool, LocalUsersVerifier, RadiusClient, RadiusVerifier } from '../aaa/index.js';
+import {
+  Accounting,
+  Ipv4Pool,
+  LocalUsersVerifier,
+  newAcctSessionId,
+  RadiusClient,
+  RadiusVerifier,
+  type AccountingSession,
+  type SessionSelector,
+  type TerminateCause,
+} from '../aaa/index.js';
+import type { DataPlane } from '../dataplane/types.js';
+import type { PppDownReason } from '../ppp/types.js';
 import type { Config, PppProfile } from '../config/index.js';
 import type { PseudowireFactory } from '../actors/pseudowire.js';
 import type { SessionData } from '../actors/session-messages.js';
@@ -20,7 +32,31 @@ import type { Clock } from '../transport/clock.js';
 
 export interface PppService {
   pseudowire: PseudowireFactory;
+  /** Sessions whose PPP is up and match a Disconnect/CoA selector (RFC 5176 §3): tunnel and session IDs. */
+  match(selector: SessionSelector): { tunnelId: number; sessionId: number }[];
   close(): void;
+}
+
+/** RFC 2866 §5.10 Acct-Terminate-Cause for PPP's reason to go down. */
+export function terminateCauseOf(r: PppDownReason): TerminateCause {
+  switch (r.cause) {
+    case 'peer-terminate':
+      return 'User-Request';
+    case 'echo-timeout':
+    case 'lower-down':
+      return 'Lost-Carrier';
+    case 'admin':
+      return 'Admin-Reset';
+    default:
+      return 'NAS-Error';
+  }
+}
+
+interface LiveSession {
+  tunnelId: number;
+  sessionId: number;
+  acct: AccountingSession;
+  interim?: ReturnType<Clock['setTimeout']>;
 }
 
 /** This shard's share of a pool. */
@@ -43,6 +79,7 @@ export async function createPppService(o: {
   log: Logger;
   /** Which PPP profile a session uses (from its tunnel's peer profile and session profile). */
   pppProfileOf(session: SessionData): PppProfile | undefined;
+  dataPlane?: DataPlane;
 }): Promise<PppService> {
   const { config } = o;
   const pools = new Map<string, AddressAllocator>();
@@ -73,6 +110,56 @@ export async function createPppService(o: {
   const radius = radiusClient
     ? new RadiusVerifier(radiusClient, { nas: { identifier: r!.nasIdentifier, ...(r!.nasIpAddress ? { ipAddress: r!.nasIpAddress } : {}) } })
     : undefined;
+
+  const accountingClient =
+    r && r.accountingServers.length > 0
+      ? new RadiusClient({ servers: r.accountingServers.map((x) => ({ host: x.host, port: x.port, secret: x.secret })), timeoutMs: r.timeoutMs, retries: r.retries, deadTimeMs: r.deadTimeMs, log: o.log })
+      : undefined;
+  const accounting = accountingClient
+    ? new Accounting(accountingClient, { nas: { identifier: r!.nasIdentifier, ...(r!.nasIpAddress ? { ipAddress: r!.nasIpAddress } : {}) }, log: o.log })
+    : undefined;
+  const live = new Map<string, LiveSession>();
+  const key = (s: SessionData) => `${s.localTunnelId}/${s.localSessionId}`;
+  const counters = async (s: SessionData) => {
+    const c = await o.dataPlane?.counters(s.localTunnelId, s.localSessionId);
+    return { inputOctets: c?.rxBytes ?? 0, outputOctets: c?.txBytes ?? 0, inputPackets: c?.rxPackets ?? 0, outputPackets: c?.txPackets ?? 0 };
+  };
+  const scheduleInterim = (l: LiveSession, s: SessionData, everyMs: number) => {
+    // Jittered ±10% so sessions that came up together do not report together (DESIGN.md).
+    const delay = Math.round(everyMs * (0.9 + Math.random() * 0.2));
+    l.interim = o.clock.setTimeout(() => {
+      void counters(s).then((c) => accounting?.interim(l.acct, c));
+      scheduleInterim(l, s, everyMs);
+    }, delay);
+  };
+  const onUp = (s: SessionData, info: { user?: string; address?: string; attributes?: Record<string, unknown> }) => {
+    const acct: AccountingSession = {
+      acctSessionId: newAcctSessionId(`${o.index.toString(16)}`),
+      user: info.user ?? '',
+      startedAt: Date.now(),
+      sessionId: s.localSessionId,
+      tunnelId: s.localTunnelId,
+      ...(info.address ? { framedIpAddress: info.address } : {}),
+      ...(s.callingNumber !== undefined ? { callingNumber: s.callingNumber } : {}),
+      ...(s.calledNumber !== undefined ? { calledNumber: s.calledNumber } : {}),
+      ...(Array.isArray(info.attributes?.['class']) ? { class: info.attributes['class'] as Buffer[] } : {}),
+      authentic: info.attributes?.['outcome'] !== undefined ? 'RADIUS' : 'Local',
+    };
+    const l: LiveSession = { tunnelId: s.localTunnelId, sessionId: s.localSessionId, acct };
+    live.set(key(s), l);
+    if (accounting) {
+      void accounting.start(acct);
+      const every = typeof info.attributes?.['acctInterimInterval'] === 'number' ? (info.attributes['acctInterimInterval'] as number) * 1000 : r!.interimIntervalMs;
+      if (every > 0) scheduleInterim(l, s, every);
+    }
+  };
+  const onDown = (s: SessionData, reason: PppDownReason) => {
+    const l = live.get(key(s));
+    if (!l) return;
+    live.delete(key(s));
+    if (l.interim) o.clock.clearTimeout(l.interim);
+    if (accounting) void counters(s).then((c) => accounting.stop(l.acct, c, terminateCauseOf(reason)));
+  };
 
   const verifierFor = (profile: PppProfile, s: SessionData): CredentialVerifier | undefined =>
     profile.aaa === 'radius'
@@ -117,7 +204,25 @@ export async function createPppService(o: {
   };
 
   return {
-    pseudowire: pppPseudowire({ role: 'server', clock: o.clock, log: o.log, optionsFor }),
-    close: () => radiusClient?.close(),
+    pseudowire: pppPseudowire({ role: 'server', clock: o.clock, log: o.log, optionsFor, onUp, onDown }),
+    match: (sel) => {
+      const out: { tunnelId: number; sessionId: number }[] = [];
+      for (const l of live.values()) {
+        const a = l.acct;
+        const checks: boolean[] = [];
+        if (sel.acctSessionId !== undefined) checks.push(sel.acctSessionId === a.acctSessionId);
+        if (sel.user !== undefined) checks.push(sel.user === a.user);
+        if (sel.framedIpAddress !== undefined) checks.push(sel.framedIpAddress === a.framedIpAddress);
+        if (sel.nasPort !== undefined) checks.push(sel.nasPort === l.sessionId);
+        if (sel.callingStationId !== undefined) checks.push(sel.callingStationId === a.callingNumber);
+        // RFC 5176 §3: every identification attribute given must match; none given matches nothing.
+        if (checks.length > 0 && checks.every(Boolean)) out.push({ tunnelId: l.tunnelId, sessionId: l.sessionId });
+      }
+      return out;
+    },
+    close: () => {
+      radiusClient?.close();
+      accountingClient?.close();
+    },
   };
 }

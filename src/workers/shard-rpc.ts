@@ -4,6 +4,8 @@
 import type { Logger } from 'pino';
 import { Shard, ShardError } from './shard.js';
 import { tunnelInfo } from './views.js';
+import type { PppService } from './ppp-service.js';
+import type { SessionSelector } from '../aaa/index.js';
 
 type Params = Record<string, unknown>;
 
@@ -14,7 +16,7 @@ const num = (p: Params, k: string): number => {
 };
 const optStr = (p: Params, k: string): string | undefined => (typeof p[k] === 'string' ? (p[k] as string) : undefined);
 
-export async function handleShardRpc(shard: Shard, method: string, params: unknown, log: Logger): Promise<unknown> {
+export async function handleShardRpc(shard: Shard, method: string, params: unknown, log: Logger, ppp?: PppService): Promise<unknown> {
   const p = (params ?? {}) as Params;
   switch (method) {
     case 'tunnels.list':
@@ -70,6 +72,14 @@ export async function handleShardRpc(shard: Shard, method: string, params: unkno
       t.setTrace(level, p['sessionId'] === undefined ? undefined : num(p, 'sessionId'));
       return { ok: true };
     }
+    case 'sessions.disconnect': {
+      // RFC 5176 Disconnect-Request: every matching PPP session of this shard gets a CDN.
+      const found = ppp?.match((p['selector'] ?? {}) as SessionSelector) ?? [];
+      for (const m of found) shard.deleteSession(m.tunnelId, m.sessionId, 'disconnected by the RADIUS server');
+      return { count: found.length };
+    }
+    case 'sessions.match':
+      return { count: (ppp?.match((p['selector'] ?? {}) as SessionSelector) ?? []).length };
     case 'stats':
       return { ...shard.stats, tunnels: shard.tunnels.size, sessions: shard.sessionCount() };
     case 'shutdown':

@@ -32,6 +32,7 @@ async function start(init: ShardInit): Promise<void> {
   let config = buildConfig(init.configText, init.configFile, init.overrides);
   let policy = policyFromConfig(config);
   const clock = new TimerWheel();
+  const dataPlane = new NullDataPlane();
   // PPP termination: built before the shard, asks the shard (bound below) for a session's tunnel.
   let shardRef: Shard | undefined;
   const ppp = await createPppService({
@@ -40,6 +41,7 @@ async function start(init: ShardInit): Promise<void> {
     index: init.index,
     clock,
     log,
+    dataPlane,
     pppProfileOf: (s) => {
       const t = shardRef?.tunnels.get(s.localTunnelId);
       return t ? config.pppProfile(t.options.pppProfile) : undefined;
@@ -51,7 +53,7 @@ async function start(init: ShardInit): Promise<void> {
     count: init.count,
     clock,
     pseudowire: ppp.pseudowire,
-    dataPlane: new NullDataPlane(),
+    dataPlane,
     log,
     sockets: new UdpSocketFactory(),
     policy: { incoming: (p) => policy.incoming(p), profile: (n) => policy.profile(n) },
@@ -71,7 +73,7 @@ async function start(init: ShardInit): Promise<void> {
         }
         return;
       case 'rpc':
-        handleShardRpc(shard, m.method, m.params, log).then(
+        handleShardRpc(shard, m.method, m.params, log, ppp).then(
           (result) => post({ type: 'rpc-result', id: m.id, result }),
           (e: unknown) =>
             post({

@@ -419,10 +419,10 @@ export class Shard {
     return sessionInfo(s);
   }
 
-  deleteSession(tunnelId: number, sessionId: number): void {
+  deleteSession(tunnelId: number, sessionId: number, message = 'administrative disconnect'): void {
     const s = this.tunnels.get(tunnelId)?.sessions.get(sessionId);
     if (!s) throw new ShardError(`no session ${tunnelId}/${sessionId}`, 'not-found');
-    s.dispatch({ type: 'CLOSE', result: { resultCode: 3, message: 'administrative disconnect' } });
+    s.dispatch({ type: 'CLOSE', result: { resultCode: 3, message } });
   }
 
   listTunnels(): TunnelInfo[] {

@@ -28,7 +28,7 @@ afterAll(async () => {
   await tmp?.cleanup();
 });
 
-function lnsConfig(aaa: 'local' | 'radius', pool: string): string {
+function lnsConfig(aaa: 'local' | 'radius', pool: string, extra = { accounting: false, dm: '' }): string {
   return `
 pools:
   default:
@@ -43,8 +43,8 @@ aaa:
   local_users: ${tmp.file('users')}
   radius:
     servers:
-      - { address: "127.0.0.1:${radius.authPort}", secret: ${radius.secret} }
-`;
+      - { address: "127.0.0.1:${radius.authPort}", secret: ${radius.secret}, accounting_address: ${extra.accounting ? `"127.0.0.1:${radius.acctPort}"` : 'null'} }
+${extra.dm}`;
 }
 
 async function lns(listen: string, config: string): Promise<DaemonProc> {
@@ -100,5 +100,39 @@ describe('PPP terminated by l2tpd, RADIUS (FreeRADIUS)', () => {
     await s.dial({ address: '127.0.71.15', port: 1701 }, '127.0.71.25');
     const closed = await until(() => d.logLines().find((l) => l['msg'] === 'session closed'), 15_000, 'session closed');
     expect(String(closed['reason'])).toMatch(/PPP auth-failed/);
+  });
+});
+
+describe('RADIUS accounting and dynamic authorization through l2tpd', () => {
+  it('Accounting Start reaches FreeRADIUS; a Disconnect-Request from radclient tears the session down (CDN) and Accounting Stop follows', async () => {
+    const { freeUdpPort } = await import('../aaa/freeradius.js');
+    const { findExecutable } = await import('../support/sysdeps.js');
+    const { spawn } = await import('node:child_process');
+    const dmPort = await freeUdpPort();
+    const config = lnsConfig('radius', '198.18.63.10-198.18.63.20', {
+      accounting: true,
+      dm: `  dynamic_authorization:\n    listen: "127.0.0.1:${dmPort}"\n    clients: [{ address: 127.0.0.1, secret: dmsecret }]\n`,
+    });
+    const d = await lns('127.0.72.1:1701', config);
+    const s = sub({ user: 'carol', password: 'radpass', auth: ['pap'] });
+    await s.dial({ address: '127.0.72.1', port: 1701 }, '127.0.72.2', '5550172');
+    await until(() => s.ups[0], 15_000, 'PPP up');
+    await until(() => /Acct-Status-Type = Start/.test(radius.detail()) && /Calling-Station-Id = "5550172"/.test(radius.detail()) || undefined, 10_000, 'Accounting Start');
+
+    const file = tmp.file('dm-request');
+    writeFileSync(file, 'User-Name = "carol"\nCalling-Station-Id = "5550172"\n');
+    const out = await new Promise<string>((resolve, reject) => {
+      const c = spawn(findExecutable('radclient')!, ['-x', '-r', '2', '-t', '2', '-f', file, `127.0.0.1:${dmPort}`, 'disconnect', 'dmsecret'], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let o = '';
+      c.stdout.on('data', (x: Buffer) => (o += x.toString()));
+      c.stderr.on('data', (x: Buffer) => (o += x.toString()));
+      c.on('error', reject);
+      c.on('close', () => resolve(o));
+    });
+    expect(out).toMatch(/Received Disconnect-ACK/);
+    const closed = await until(() => d.logLines().find((l) => l['msg'] === 'session closed'), 10_000, 'session closed');
+    expect(String(closed['reason'])).toMatch(/CDN sent: result 3/);
+    await until(() => /Acct-Status-Type = Stop/.test(radius.detail()) || undefined, 10_000, 'Accounting Stop');
+    expect(radius.detail()).toMatch(/Acct-Terminate-Cause = Admin-Reset|Acct-Terminate-Cause = Lost-Carrier/);
   });
 });
