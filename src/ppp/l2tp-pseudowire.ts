@@ -44,7 +44,8 @@ export interface PppPseudowireOptions {
   log: Logger;
   /** The PPP options of a session, or undefined when this node does not terminate its PPP. */
   optionsFor(session: SessionData): PppSessionOptions | undefined;
-  onUp?(session: SessionData, info: PppUpInfo): void;
+  /** PPP is up; `close` ends it from this node (e.g. RADIUS Session-Timeout). */
+  onUp?(session: SessionData, info: PppUpInfo, close: (message: string) => void): void;
   onDown?(session: SessionData, reason: PppDownReason): void;
 }
 
@@ -109,7 +110,7 @@ export function pppPseudowire(o: PppPseudowireOptions): PseudowireFactory {
       log,
       onUp: (info) => {
         log.info({ user: info.user, address: info.address, authProtocol: info.authProtocol }, 'ppp up');
-        o.onUp?.(pw.data, info);
+        o.onUp?.(pw.data, info, (message) => engine.close('admin', message));
       },
       onDown: (reason) => {
         log.info({ cause: reason.cause, message: reason.message }, 'ppp down');

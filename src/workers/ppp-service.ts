@@ -57,6 +57,10 @@ interface LiveSession {
   sessionId: number;
   acct: AccountingSession;
   interim?: ReturnType<Clock['setTimeout']>;
+  /** RADIUS Session-Timeout (RFC 2865 §5.27): the session ends when it fires. */
+  timeout?: ReturnType<Clock['setTimeout']>;
+  /** Set when we end the session for a reason accounting names itself. */
+  cause?: TerminateCause;
 }
 
 /** This shard's share of a pool. */
@@ -132,7 +136,7 @@ export async function createPppService(o: {
       scheduleInterim(l, s, everyMs);
     }, delay);
   };
-  const onUp = (s: SessionData, info: { user?: string; address?: string; attributes?: Record<string, unknown> }) => {
+  const onUp = (s: SessionData, info: { user?: string; address?: string; attributes?: Record<string, unknown> }, close: (message: string) => void) => {
     const acct: AccountingSession = {
       acctSessionId: newAcctSessionId(`${o.index.toString(16)}`),
       user: info.user ?? '',
@@ -147,6 +151,13 @@ export async function createPppService(o: {
     };
     const l: LiveSession = { tunnelId: s.localTunnelId, sessionId: s.localSessionId, acct };
     live.set(key(s), l);
+    const limit = info.attributes?.['sessionTimeout'];
+    if (typeof limit === 'number' && limit > 0) {
+      l.timeout = o.clock.setTimeout(() => {
+        l.cause = 'Session-Timeout';
+        close(`Session-Timeout of ${limit} s reached`);
+      }, limit * 1000);
+    }
     if (accounting) {
       void accounting.start(acct);
       const every = typeof info.attributes?.['acctInterimInterval'] === 'number' ? (info.attributes['acctInterimInterval'] as number) * 1000 : r!.interimIntervalMs;
@@ -158,7 +169,8 @@ export async function createPppService(o: {
     if (!l) return;
     live.delete(key(s));
     if (l.interim) o.clock.clearTimeout(l.interim);
-    if (accounting) void counters(s).then((c) => accounting.stop(l.acct, c, terminateCauseOf(reason)));
+    if (l.timeout) o.clock.clearTimeout(l.timeout);
+    if (accounting) void counters(s).then((c) => accounting.stop(l.acct, c, l.cause ?? terminateCauseOf(reason)));
   };
 
   const verifierFor = (profile: PppProfile, s: SessionData): CredentialVerifier | undefined =>

@@ -21,7 +21,10 @@ let radius: FreeRadius;
 beforeAll(async () => {
   tmp = await makeTempDir('ppp-aaa-');
   writeFileSync(tmp.file('users'), '# test subscribers\nalice wonderland\nbob "bob secret"\n');
-  radius = await startFreeRadius([{ user: 'carol', password: 'radpass', reply: ['Framed-IP-Address = 198.18.62.77'] }]);
+  radius = await startFreeRadius([
+    { user: 'carol', password: 'radpass', reply: ['Framed-IP-Address = 198.18.62.77'] },
+    { user: 'dave', password: 'shortlived', reply: ['Session-Timeout = 2'] },
+  ]);
 }, 120_000);
 afterAll(async () => {
   await radius?.stop();
@@ -134,5 +137,17 @@ describe('RADIUS accounting and dynamic authorization through l2tpd', () => {
     expect(String(closed['reason'])).toMatch(/CDN sent: result 3/);
     await until(() => /Acct-Status-Type = Stop/.test(radius.detail()) || undefined, 10_000, 'Accounting Stop');
     expect(radius.detail()).toMatch(/Acct-Terminate-Cause = Admin-Reset|Acct-Terminate-Cause = Lost-Carrier/);
+  });
+
+  it('Session-Timeout from RADIUS ends the session, and Accounting Stop says so', async () => {
+    const d = await lns('127.0.72.5:1701', lnsConfig('radius', '198.18.63.30-198.18.63.40', { accounting: true, dm: '' }));
+    const s = sub({ user: 'dave', password: 'shortlived', auth: ['chap'] });
+    await s.dial({ address: '127.0.72.5', port: 1701 }, '127.0.72.6', '5550175');
+    await until(() => s.ups[0], 15_000, 'PPP up');
+    const up = Date.now();
+    const closed = await until(() => d.logLines().find((l) => l['msg'] === 'session closed'), 10_000, 'session closed');
+    expect(Date.now() - up).toBeGreaterThanOrEqual(1500);
+    expect(String(closed['reason'])).toMatch(/Session-Timeout of 2 s reached/);
+    await until(() => /Acct-Terminate-Cause = Session-Timeout/.test(radius.detail()) || undefined, 10_000, 'Accounting Stop with Session-Timeout');
   });
 });
