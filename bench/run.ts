@@ -7,6 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { runChannelBench } from './channel.js';
 import { runCodecBench } from './codec.js';
+import { runPppBench } from './ppp.js';
 
 /**
  * Each size of the shard benchmark runs in its own process (RSS per session must not include the
@@ -37,6 +38,7 @@ const BENCHES: Record<string, Bench> = {
   codec: runCodecBench,
   channel: runChannelBench,
   shard: shardScale,
+  ppp: runPppBench,
 };
 
 async function main(): Promise<void> {
