@@ -123,7 +123,12 @@ export class PapServer implements AuthServer {
     const code = verdict.ok ? PapCode.AuthenticateAck : PapCode.AuthenticateNak;
     this.reply = { code, message: messageOctets(text, PAP_FIELD_MAX_OCTETS) };
     this.current = verdict.ok ? 'acked' : 'naked';
-    this.send(PPP_PAP, encodePap({ code, id: this.request!.latestId, message: this.reply.message }));
+    const id = this.request!.latestId;
+    // The answer to retransmissions needs only the reply: do not keep the subscriber's cleartext
+    // password in memory for the life of the session.
+    this.request!.password.fill(0);
+    this.request = undefined;
+    this.send(PPP_PAP, encodePap({ code, id, message: this.reply.message }));
     this.onResult(result(verdict.ok, user, text, verdict.attributes));
   }
 
