@@ -105,10 +105,17 @@ export class Daemon {
           disconnect: async (selector) => {
             return (await this.countOnShards('sessions.disconnect', selector)) > 0;
           },
-          coa: async (selector) => {
-            const found = (await this.countOnShards('sessions.match', selector)) > 0;
-            // No change of authorization is applied in this version: found sessions get a NAK for every attribute.
-            return found ? { found: true, applied: [] } : { found: false };
+          coa: async (selector, changes) => {
+            // All or nothing (RFC 5176 §3.3: a NAK means the request was not honoured): only Session-Timeout
+            // can be changed in this version; anything else makes the whole request a NAK, applied nowhere.
+            const supported = changes.every(([name]) => name.toLowerCase() === 'session-timeout');
+            if (!supported) {
+              const found = (await this.countOnShards('sessions.match', selector)) > 0;
+              return found ? { found: true, applied: [] } : { found: false };
+            }
+            const timeout = changes.find(([name]) => name.toLowerCase() === 'session-timeout')?.[1];
+            const n = await this.countOnShards('sessions.coa', selector, { sessionTimeout: typeof timeout === 'number' ? timeout : 0 });
+            return n > 0 ? { found: true, applied: changes.map(([name]) => name) } : { found: false };
           },
         },
       );
@@ -148,8 +155,8 @@ export class Daemon {
   }
 
   /** Sum of `{count}` answers of every shard to `method` (sessions are spread over them). */
-  private async countOnShards(method: string, selector: unknown): Promise<number> {
-    const answers = await Promise.all(this.shards.map((s) => s.call(method, { selector }).catch(() => ({ count: 0 }))));
+  private async countOnShards(method: string, selector: unknown, extra: Record<string, unknown> = {}): Promise<number> {
+    const answers = await Promise.all(this.shards.map((s) => s.call(method, { selector, ...extra }).catch(() => ({ count: 0 }))));
     let n = 0;
     for (const a of answers) n += (a as { count: number }).count;
     return n;

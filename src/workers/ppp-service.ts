@@ -34,6 +34,8 @@ export interface PppService {
   pseudowire: PseudowireFactory;
   /** Sessions whose PPP is up and match a Disconnect/CoA selector (RFC 5176 §3): tunnel and session IDs. */
   match(selector: SessionSelector): { tunnelId: number; sessionId: number }[];
+  /** RFC 5176 CoA: a new Session-Timeout (seconds from now; 0 removes it) for the matching sessions. */
+  changeSessionTimeout(selector: SessionSelector, seconds: number): number;
   close(): void;
 }
 
@@ -61,6 +63,7 @@ interface LiveSession {
   timeout?: ReturnType<Clock['setTimeout']>;
   /** Set when we end the session for a reason accounting names itself. */
   cause?: TerminateCause;
+  close: (message: string) => void;
 }
 
 /** This shard's share of a pool. */
@@ -149,20 +152,24 @@ export async function createPppService(o: {
       ...(Array.isArray(info.attributes?.['class']) ? { class: info.attributes['class'] as Buffer[] } : {}),
       authentic: info.attributes?.['outcome'] !== undefined ? 'RADIUS' : 'Local',
     };
-    const l: LiveSession = { tunnelId: s.localTunnelId, sessionId: s.localSessionId, acct };
+    const l: LiveSession = { tunnelId: s.localTunnelId, sessionId: s.localSessionId, acct, close };
     live.set(key(s), l);
     const limit = info.attributes?.['sessionTimeout'];
-    if (typeof limit === 'number' && limit > 0) {
-      l.timeout = o.clock.setTimeout(() => {
-        l.cause = 'Session-Timeout';
-        close(`Session-Timeout of ${limit} s reached`);
-      }, limit * 1000);
-    }
+    if (typeof limit === 'number' && limit > 0) armSessionTimeout(l, limit);
     if (accounting) {
       void accounting.start(acct);
       const every = typeof info.attributes?.['acctInterimInterval'] === 'number' ? (info.attributes['acctInterimInterval'] as number) * 1000 : r!.interimIntervalMs;
       if (every > 0) scheduleInterim(l, s, every);
     }
+  };
+  const armSessionTimeout = (l: LiveSession, seconds: number) => {
+    if (l.timeout) o.clock.clearTimeout(l.timeout);
+    l.timeout = undefined;
+    if (seconds <= 0) return;
+    l.timeout = o.clock.setTimeout(() => {
+      l.cause = 'Session-Timeout';
+      l.close(`Session-Timeout of ${seconds} s reached`);
+    }, seconds * 1000);
   };
   const onDown = (s: SessionData, reason: PppDownReason) => {
     const l = live.get(key(s));
@@ -171,6 +178,22 @@ export async function createPppService(o: {
     if (l.interim) o.clock.clearTimeout(l.interim);
     if (l.timeout) o.clock.clearTimeout(l.timeout);
     if (accounting) void counters(s).then((c) => accounting.stop(l.acct, c, l.cause ?? terminateCauseOf(reason)));
+  };
+
+  const matchSessions = (sel: SessionSelector): { tunnelId: number; sessionId: number }[] => {
+    const out: { tunnelId: number; sessionId: number }[] = [];
+    for (const l of live.values()) {
+      const a = l.acct;
+      const checks: boolean[] = [];
+      if (sel.acctSessionId !== undefined) checks.push(sel.acctSessionId === a.acctSessionId);
+      if (sel.user !== undefined) checks.push(sel.user === a.user);
+      if (sel.framedIpAddress !== undefined) checks.push(sel.framedIpAddress === a.framedIpAddress);
+      if (sel.nasPort !== undefined) checks.push(sel.nasPort === l.sessionId);
+      if (sel.callingStationId !== undefined) checks.push(sel.callingStationId === a.callingNumber);
+      // RFC 5176 §3: every identification attribute given must match; none given matches nothing.
+      if (checks.length > 0 && checks.every(Boolean)) out.push({ tunnelId: l.tunnelId, sessionId: l.sessionId });
+    }
+    return out;
   };
 
   const verifierFor = (profile: PppProfile, s: SessionData): CredentialVerifier | undefined =>
@@ -217,21 +240,15 @@ export async function createPppService(o: {
 
   return {
     pseudowire: pppPseudowire({ role: 'server', clock: o.clock, log: o.log, optionsFor, onUp, onDown }),
-    match: (sel) => {
-      const out: { tunnelId: number; sessionId: number }[] = [];
-      for (const l of live.values()) {
-        const a = l.acct;
-        const checks: boolean[] = [];
-        if (sel.acctSessionId !== undefined) checks.push(sel.acctSessionId === a.acctSessionId);
-        if (sel.user !== undefined) checks.push(sel.user === a.user);
-        if (sel.framedIpAddress !== undefined) checks.push(sel.framedIpAddress === a.framedIpAddress);
-        if (sel.nasPort !== undefined) checks.push(sel.nasPort === l.sessionId);
-        if (sel.callingStationId !== undefined) checks.push(sel.callingStationId === a.callingNumber);
-        // RFC 5176 §3: every identification attribute given must match; none given matches nothing.
-        if (checks.length > 0 && checks.every(Boolean)) out.push({ tunnelId: l.tunnelId, sessionId: l.sessionId });
+    changeSessionTimeout(sel, seconds) {
+      const found = matchSessions(sel);
+      for (const m of found) {
+        const l = live.get(`${m.tunnelId}/${m.sessionId}`);
+        if (l) armSessionTimeout(l, seconds);
       }
-      return out;
+      return found.length;
     },
+    match: (sel) => matchSessions(sel),
     close: () => {
       radiusClient?.close();
       accountingClient?.close();

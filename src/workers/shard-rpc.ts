@@ -78,6 +78,10 @@ export async function handleShardRpc(shard: Shard, method: string, params: unkno
       for (const m of found) shard.deleteSession(m.tunnelId, m.sessionId, 'disconnected by the RADIUS server');
       return { count: found.length };
     }
+    case 'sessions.coa': {
+      const seconds = typeof p['sessionTimeout'] === 'number' ? (p['sessionTimeout'] as number) : 0;
+      return { count: ppp?.changeSessionTimeout((p['selector'] ?? {}) as SessionSelector, seconds) ?? 0 };
+    }
     case 'sessions.match':
       return { count: (ppp?.match((p['selector'] ?? {}) as SessionSelector) ?? []).length };
     case 'stats':

@@ -150,4 +150,39 @@ describe('RADIUS accounting and dynamic authorization through l2tpd', () => {
     expect(String(closed['reason'])).toMatch(/Session-Timeout of 2 s reached/);
     await until(() => /Acct-Terminate-Cause = Session-Timeout/.test(radius.detail()) || undefined, 10_000, 'Accounting Stop with Session-Timeout');
   });
+
+  it('CoA: Session-Timeout is applied (ACK, the session ends); an attribute we cannot apply is a NAK and changes nothing', async () => {
+    const { freeUdpPort } = await import('../aaa/freeradius.js');
+    const { findExecutable } = await import('../support/sysdeps.js');
+    const { spawn } = await import('node:child_process');
+    const dmPort = await freeUdpPort();
+    const d = await lns('127.0.72.9:1701', lnsConfig('radius', '198.18.63.50-198.18.63.60', {
+      accounting: false,
+      dm: `  dynamic_authorization:\n    listen: "127.0.0.1:${dmPort}"\n    clients: [{ address: 127.0.0.1, secret: dmsecret }]\n`,
+    }));
+    const s = sub({ user: 'carol', password: 'radpass', auth: ['pap'] });
+    await s.dial({ address: '127.0.72.9', port: 1701 }, '127.0.72.10', '5550179');
+    await until(() => s.ups[0], 15_000, 'PPP up');
+    const coa = async (attrs: string) => {
+      const file = tmp.file(`coa-${Math.random()}`);
+      writeFileSync(file, attrs);
+      return new Promise<string>((resolve, reject) => {
+        const c = spawn(findExecutable('radclient')!, ['-x', '-r', '2', '-t', '2', '-f', file, `127.0.0.1:${dmPort}`, 'coa', 'dmsecret'], { stdio: ['ignore', 'pipe', 'pipe'] });
+        let o = '';
+        c.stdout.on('data', (x: Buffer) => (o += x.toString()));
+        c.stderr.on('data', (x: Buffer) => (o += x.toString()));
+        c.on('error', reject);
+        c.on('close', () => resolve(o));
+      });
+    };
+    const nak = await coa('Calling-Station-Id = "5550179"\nFilter-Id = "gold"\n');
+    expect(nak).toMatch(/Received CoA-NAK/);
+    expect(nak).toMatch(/Error-Cause = Unsupported-Attribute/);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(d.logLines().some((l) => l['msg'] === 'session closed')).toBe(false);
+    const ack = await coa('Calling-Station-Id = "5550179"\nSession-Timeout = 1\n');
+    expect(ack).toMatch(/Received CoA-ACK/);
+    const closed = await until(() => d.logLines().find((l) => l['msg'] === 'session closed'), 10_000, 'session closed by the new Session-Timeout');
+    expect(String(closed['reason'])).toMatch(/Session-Timeout of 1 s reached/);
+  });
 });
