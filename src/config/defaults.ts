@@ -46,6 +46,7 @@ export const BUILTIN_PPP = {
   max_configure: 10,
   max_failure: 5,
   proxy_lcp: true,
+  terminate: true,
 };
 
 /** The built-in `default` pool is empty: addresses are handed out only from pools the file configures. */

@@ -104,6 +104,7 @@ const pppProfileSchema = section({
   max_configure: int(1, 255).optional(),
   max_failure: int(1, 255).optional(),
   proxy_lcp: bool.optional(),
+  terminate: bool.optional(),
 });
 
 const ethernetProfileSchema = section({

@@ -98,6 +98,8 @@ export interface PppProfile {
   readonly maxFailure: number;
   /** Accept the LAC's proxy LCP and proxy authentication AVPs (RFC 2661 §4.4.5) when acceptable, instead of renegotiating. */
   readonly proxyLcp: boolean;
+  /** Terminate PPP here (the LNS's job); false leaves the session's PPP to the peer (L2TP-only tests, a LAC forwarding it). */
+  readonly terminate: boolean;
 }
 
 /**

@@ -210,7 +210,7 @@ export async function createPppService(o: {
     // Only calls the peer placed toward us are ours to terminate; a LAC forwards its subscribers' PPP.
     if (s.callType !== 'lnsIncoming' && s.callType !== 'lnsOutgoing') return undefined;
     const profile = o.pppProfileOf(s);
-    if (!profile) return undefined;
+    if (!profile || !profile.terminate) return undefined;
     const verifier = verifierFor(profile, s);
     const pool = pools.get(profile.pool);
     return {

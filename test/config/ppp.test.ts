@@ -73,3 +73,13 @@ describe('ppp profile keys for PPP termination and AAA', () => {
     expect(issueAt(text, 'ppp_profiles.p.dns[1]')).toEqual({ file: FILE, line: 5, column: 9, path: 'ppp_profiles.p.dns[1]', message: '"192.0.2.53" is listed twice' });
   });
 });
+
+describe('ppp_profiles.terminate', () => {
+  it('defaults to true, inherits, and can be turned off', async () => {
+    const { parseConfig } = await import('../../src/config/index.js');
+    const c = parseConfig('ppp_profiles:\n  l2tp-only:\n    terminate: false\n  child:\n    inherit: l2tp-only\n', 'test.yaml');
+    expect(c.pppProfile('default').terminate).toBe(true);
+    expect(c.pppProfile('l2tp-only').terminate).toBe(false);
+    expect(c.pppProfile('child').terminate).toBe(false);
+  });
+});
