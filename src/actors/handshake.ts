@@ -18,7 +18,8 @@ import {
   type ControlMessage,
 } from '../protocol/index.js';
 import type { TunnelOptions } from './options.js';
-import type { Verdict } from './tunnel-machine.js';
+import { resultCodeAvp } from './refusal.js';
+import type { Refusal, Verdict } from './tunnel-machine.js';
 
 /** The serializable facts about one tunnel (its failover record, with the channel snapshot). */
 export interface TunnelData {
@@ -214,12 +215,8 @@ function readPeerIdentity(t: TunnelData, m: ControlMessage): void {
   }
 }
 
-export function buildStopCcn(t: TunnelData, result: { resultCode: number; errorCode?: number; message?: string }): AvpInstance[] {
-  const rc = avp('ResultCode', {
-    result: result.resultCode,
-    ...(result.errorCode !== undefined || result.message !== undefined ? { error: result.errorCode ?? 0 } : {}),
-    ...(result.message !== undefined ? { message: result.message } : {}),
-  });
+export function buildStopCcn(t: TunnelData, result: Refusal): AvpInstance[] {
+  const rc = resultCodeAvp(result);
   // RFC 2661 §6.4: Assigned Tunnel ID is required; RFC 3931 §6.4: the Assigned Control Connection ID
   // MUST be present when sent after an SCCRQ/SCCRP.
   return t.version === 2 ? [avp('AssignedTunnelId', t.localTunnelId), rc] : [avp('AssignedControlConnectionId', t.localTunnelId), rc];

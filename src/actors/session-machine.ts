@@ -11,6 +11,7 @@
  */
 import { assign, setup } from 'xstate';
 import type { Refusal, Verdict } from './tunnel-machine.js';
+import { describeRefusal } from './refusal.js';
 
 export type CallType = 'lnsIncoming' | 'lacIncoming' | 'lacOutgoing' | 'lnsOutgoing';
 
@@ -67,8 +68,8 @@ export function createSessionMachine(act: (ctx: SessionContext) => SessionAction
       sendOccn: send('OCCN'),
       sendCdn: ({ context, event }) => act(context)?.sendCdn(refusalOf(event)),
       sessionUp: ({ context }) => act(context)?.sessionUp(),
-      recordCdnSent: assign({ cdnResult: ({ event }) => refusalOf(event), reason: ({ event }) => `CDN sent: ${describe(refusalOf(event))}` }),
-      recordCdnReceived: assign({ cdnResult: ({ event }) => refusalOf(event), reason: ({ event }) => `CDN received: ${describe(refusalOf(event))}` }),
+      recordCdnSent: assign({ cdnResult: ({ event }) => refusalOf(event), reason: ({ event }) => `CDN sent: ${describeRefusal(refusalOf(event))}` }),
+      recordCdnReceived: assign({ cdnResult: ({ event }) => refusalOf(event), reason: ({ event }) => `CDN received: ${describeRefusal(refusalOf(event))}` }),
       recordTunnelDown: assign({ reason: ({ event }) => (event.type === 'TUNNEL_DOWN' ? `tunnel down: ${event.reason}` : 'tunnel down') }),
       closed: ({ context }) => act(context)?.closed(context),
     },
@@ -128,9 +129,6 @@ export function createSessionMachine(act: (ctx: SessionContext) => SessionAction
   });
 }
 
-function describe(r: Refusal): string {
-  return `result ${r.resultCode}${r.errorCode !== undefined ? `/${r.errorCode}` : ''}${r.message ? ` (${r.message})` : ''}`;
-}
 
 export type SessionMachine = ReturnType<typeof createSessionMachine>;
 export type SessionStateName = 'init' | 'lnsIncoming' | 'lacOutgoing' | 'waitCsAnswer' | 'localIdle' | 'waitTunnel' | 'waitReply' | 'waitConnect' | 'established' | 'closed';

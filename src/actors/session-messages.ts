@@ -17,6 +17,7 @@ import {
   type ControlMessage,
 } from '../protocol/index.js';
 import { maybeHide } from './handshake.js';
+import { resultCodeAvp } from './refusal.js';
 import type { SessionOptions, TunnelOptions } from './options.js';
 import type { CallType } from './session-machine.js';
 import type { Refusal, Verdict } from './tunnel-machine.js';
@@ -172,12 +173,7 @@ export function judgeSessionMessage(kind: 'ICRQ' | 'ICRP' | 'ICCN' | 'OCRQ' | 'O
 }
 
 export function buildCdn(s: SessionData, r: Refusal): AvpInstance[] {
-  const rc = avp('ResultCode', {
-    result: r.resultCode,
-    ...(r.errorCode !== undefined || r.message !== undefined ? { error: r.errorCode ?? 0 } : {}),
-    ...(r.message !== undefined ? { message: r.message } : {}),
-  });
-  return [rc, ...ids(s)];
+  return [resultCodeAvp(r), ...ids(s)];
 }
 
 function refuse(resultCode: number, errorCode: number | undefined, message: string): Verdict {

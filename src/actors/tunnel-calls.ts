@@ -15,6 +15,7 @@ import {
   type ControlMessage,
   type DataMessage,
 } from '../protocol/index.js';
+import { refusalOf, resultCodeAvp } from './refusal.js';
 import { Session } from './session.js';
 import { judgeSessionMessage, newCookie, type SessionData } from './session-messages.js';
 import type { CallType } from './session-machine.js';
@@ -55,8 +56,7 @@ export class TunnelCalls {
     }
     switch (t) {
       case MessageTypes.CDN: {
-        const rc = getAvp(m, 'ResultCode');
-        s.dispatch({ type: 'CDN', result: { resultCode: rc?.result ?? 0, ...(rc?.error !== undefined ? { errorCode: rc.error } : {}), ...(rc?.message ? { message: rc.message } : {}) } });
+        s.dispatch({ type: 'CDN', result: refusalOf(m) });
         return;
       }
       case MessageTypes.ICRP:
@@ -94,7 +94,7 @@ export class TunnelCalls {
   /** CDN for a call that has no session object (refused before one was made). */
   refuseUnknownCall(m: ControlMessage, r: Refusal): void {
     const peerSid = this.t.data.version === 2 ? (getAvp(m, 'AssignedSessionId') ?? 0) : (getAvp(m, 'LocalSessionId') ?? 0);
-    const rc = avp('ResultCode', { result: r.resultCode, error: r.errorCode ?? 0, ...(r.message ? { message: r.message } : {}) });
+    const rc = resultCodeAvp({ ...r, errorCode: r.errorCode ?? 0 });
     const avps = this.t.data.version === 2 ? [rc, avp('AssignedSessionId', 0)] : [rc, avp('LocalSessionId', 0), avp('RemoteSessionId', peerSid)];
     this.t.send(MessageTypes.CDN, avps, peerSid);
   }

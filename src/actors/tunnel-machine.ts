@@ -23,6 +23,7 @@
  * `closed` is final: the tunnel then releases its sessions, kernel objects and IDs.
  */
 import { assign, setup } from 'xstate';
+import { describeRefusal } from './refusal.js';
 
 export interface Refusal {
   resultCode: number;
@@ -154,7 +155,7 @@ export function createTunnelMachine(act: (localTunnelId: number) => TunnelAction
 }
 
 function refusalReason(dir: 'sent' | 'received', r: Refusal): string {
-  return `StopCCN ${dir}: result ${r.resultCode}${r.errorCode !== undefined ? `/${r.errorCode}` : ''}${r.message ? ` (${r.message})` : ''}`;
+  return `StopCCN ${dir}: ${describeRefusal(r)}`;
 }
 
 export type TunnelMachine = ReturnType<typeof createTunnelMachine>;

@@ -35,6 +35,7 @@ import { buildScccn, buildSccrp, buildSccrq, buildStopCcn, judgeScccn, judgeSccr
 import { retransmissionCycleMs, type TunnelOptions } from './options.js';
 import type { Session } from './session.js';
 import { TunnelCalls } from './tunnel-calls.js';
+import { refusalOf } from './refusal.js';
 import type { SessionData } from './session-messages.js';
 import type { TunnelEnv } from './tunnel-env.js';
 import type { Refusal, TunnelActions, TunnelContext, TunnelStateName } from './tunnel-machine.js';
@@ -250,8 +251,7 @@ export class Tunnel implements TunnelActions {
         if (this.state === 'waitCtlConn') this.actor.send({ type: 'SCCCN', verdict: judgeScccn(this.data, this.options, m) });
         return;
       case MessageTypes.StopCCN: {
-        const rc = getAvp(m, 'ResultCode');
-        const result: Refusal = { resultCode: rc?.result ?? 0, ...(rc?.error !== undefined ? { errorCode: rc.error } : {}), ...(rc?.message ? { message: rc.message } : {}) };
+        const result = refusalOf(m);
         if (this.state === 'waitCtlReply' && this.data.version === 3 && result.resultCode === StopCcnResult.UnsupportedProtocolVersion) {
           return this.fallBackToV2();
         }
