@@ -144,15 +144,8 @@ export interface WorkerStats {
   done: boolean;
 }
 
-export interface Totals {
-  counters: Counters;
-  hist: Record<Phase, Histogram>;
-  failures: Cause[];
-  cleared: Cause[];
-  firstCallAt: number | null;
-  lastCallUpAt: number | null;
-  firstTunnelAt: number | null;
-  lastTunnelUpAt: number | null;
+/** All workers together: the same figures, with each worker's event loop utilisation kept apart. */
+export interface Totals extends Omit<WorkerStats, 'worker' | 'elu' | 'settled' | 'done'> {
   elu: number[];
 }
 
