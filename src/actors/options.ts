@@ -37,6 +37,8 @@ export interface SessionOptions {
   /** L2TPv3 cookie we assign (0, 4 or 8 octets). */
   cookieLength: 0 | 4 | 8;
   l2SpecificSublayer: 'none' | 'default';
+  /** Ethernet pseudowires in the kernel: interface name (`%d` numbered by the kernel), MTU, bridge to join. */
+  ethernet?: { interfaceName: string; mtu: number; bridge: string | null };
 }
 
 export const DEFAULT_SESSION_OPTIONS: SessionOptions = {

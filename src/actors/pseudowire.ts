@@ -17,6 +17,8 @@ export interface PseudowireSession {
   disconnect(result: Refusal): void;
   /** The message that established the session (ICCN/OCCN/ICRP), for proxy LCP and the like. */
   readonly establishingMessage: ControlMessage | undefined;
+  /** The network layer is up (kernel data plane: the interface gets these addresses); absent in userspace mode. */
+  networkUp?(spec: { local?: string; peer?: string; mtu?: number }): void;
 }
 
 export interface PseudowireHandler {

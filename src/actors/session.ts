@@ -9,6 +9,7 @@ import type { SessionActions, SessionContext, SessionEvent, SessionMachine, Sess
 import { buildCdn, buildSessionMessage, type SessionData } from './session-messages.js';
 import type { Tunnel } from './tunnel.js';
 import type { PseudowireHandler } from './pseudowire.js';
+import type { PppInterfaceSpec, SessionLink } from '../dataplane/types.js';
 import type { ControlMessage } from '../protocol/index.js';
 
 export class Session implements SessionActions {
@@ -22,6 +23,10 @@ export class Session implements SessionActions {
   private finalReason: string | undefined;
   /** What the session carries once established (PPP engine...), when this node terminates it. */
   pseudowire: PseudowireHandler | undefined;
+  /** Kernel data plane: the session's frames go through this instead of the tunnel socket. */
+  link: SessionLink | undefined;
+  /** The network came up before the link was attached: applied when it is. */
+  pendingNetworkUp: Omit<PppInterfaceSpec, 'unit'> | undefined;
   /** The message being delivered (ICCN/OCCN/ICRP), kept only until `sessionUp` reads it. */
   lastMessage: ControlMessage | undefined;
   private logger: Logger | undefined;

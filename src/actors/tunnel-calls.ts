@@ -139,7 +139,8 @@ export class TunnelCalls {
   }
 
   up(s: Session): void {
-    this.t.env.dataPlane
+    const env = this.t.env;
+    env.dataPlane
       .createSession({
         localTunnelId: this.t.id,
         localSessionId: s.localSessionId,
@@ -149,7 +150,10 @@ export class TunnelCalls {
         l2SpecificSublayer: s.data.l2SpecificSublayer,
         ...(s.data.ourCookie ? { cookie: Buffer.from(s.data.ourCookie, 'hex') } : {}),
         ...(s.data.peerCookie ? { peerCookie: Buffer.from(s.data.peerCookie, 'hex') } : {}),
+        lnsMode: s.data.callType === 'lnsIncoming' || s.data.callType === 'lnsOutgoing',
+        ...ethernetSpec(s.data.pseudowire === 'ppp' ? undefined : this.t.options.session.ethernet),
       })
+      .then(() => this.attachLink(s))
       .catch((e: unknown) => {
         this.t.log.error({ tunnel: this.t.id, session: s.localSessionId, err: String(e) }, 'data plane refused the session');
         s.dispatch({ type: 'CLOSE', result: { resultCode: CdnResult.NoFacilitiesTemporary, message: 'data plane error' } });
@@ -165,11 +169,42 @@ export class TunnelCalls {
         establishingMessage: established,
         transmit: (payload) => this.transmitData(s, payload),
         disconnect: (result) => s.dispatch({ type: 'CLOSE', result }),
+        ...(env.openSessionLink ? { networkUp: (spec: { local?: string; peer?: string; mtu?: number }) => this.networkUp(s, spec) } : {}),
       });
     } catch (e) {
       this.t.log.error({ session: s.localSessionId, err: String(e) }, 'pseudowire handler failed to start');
       s.dispatch({ type: 'CLOSE', result: { resultCode: CdnResult.NoFacilitiesTemporary, message: 'pseudowire handler failed' } });
     }
+  }
+
+  /**
+   * Kernel data plane: once the kernel holds the session, its frames reach the pseudowire through a
+   * session link (PPPoL2TP socket + /dev/ppp channel) instead of the tunnel socket. Until then (one
+   * thread hop) they still travel in userspace, so nothing is lost while the session is being made.
+   */
+  private attachLink(s: Session): void {
+    const open = this.t.env.openSessionLink;
+    if (!open || !s.pseudowire || this.sessions.get(s.localSessionId) !== s) return;
+    const link = open(this.t, s, (frame) => s.pseudowire?.data(frame));
+    if (!link) return;
+    s.link = link;
+    const pending = s.pendingNetworkUp;
+    s.pendingNetworkUp = undefined;
+    if (pending) this.networkUp(s, pending);
+  }
+
+  private networkUp(s: Session, spec: { local?: string; peer?: string; mtu?: number }): void {
+    if (!s.link) {
+      s.pendingNetworkUp = spec;
+      return;
+    }
+    s.link.networkUp(spec).then(
+      ({ ifname }) => this.t.log.info({ tunnel: this.t.id, session: s.localSessionId, ifname, peer: spec.peer }, 'session interface up'),
+      (e: unknown) => {
+        this.t.log.error({ tunnel: this.t.id, session: s.localSessionId, err: String(e) }, 'data plane could not bring the session interface up');
+        s.dispatch({ type: 'CLOSE', result: { resultCode: CdnResult.NoFacilitiesTemporary, message: 'data plane error' } });
+      },
+    );
   }
 
   /** A data message for one of our sessions (null data plane: PPP frames in userspace). */
@@ -178,6 +213,10 @@ export class TunnelCalls {
   }
 
   private transmitData(s: Session, payload: Buffer): void {
+    if (s.link) {
+      s.link.transmit(payload);
+      return;
+    }
     const d = s.data;
     const msg: DataMessage =
       d.version === 2
@@ -188,6 +227,7 @@ export class TunnelCalls {
 
   closed(s: Session): void {
     if (!this.sessions.delete(s.localSessionId)) return;
+    s.pendingNetworkUp = undefined;
     if (s.pseudowire) {
       const pw = s.pseudowire;
       s.pseudowire = undefined;
@@ -197,8 +237,18 @@ export class TunnelCalls {
         this.t.log.error({ session: s.localSessionId, err: String(e) }, 'pseudowire handler failed to stop');
       }
     }
+    if (s.link) {
+      const link = s.link;
+      s.link = undefined;
+      link.close();
+    }
     if (s.data.establishedAt !== undefined) this.t.env.dataPlane.deleteSession(this.t.id, s.localSessionId).catch(() => undefined);
     this.t.env.releaseSessionId(this.t, s.localSessionId);
     this.t.env.events.sessionClosed(s);
   }
+}
+
+function ethernetSpec(e: { interfaceName: string; mtu: number; bridge: string | null } | undefined): { interfaceName?: string; mtu?: number; bridge?: string } {
+  if (!e) return {};
+  return { interfaceName: e.interfaceName, mtu: e.mtu, ...(e.bridge ? { bridge: e.bridge } : {}) };
 }

@@ -3,7 +3,7 @@
  * the data plane, the socket, ID allocation and somewhere to report changes. Tests pass a fake.
  */
 import type { Logger } from 'pino';
-import type { DataPlane } from '../dataplane/types.js';
+import type { DataPlane, SessionLink } from '../dataplane/types.js';
 import type { Clock } from '../transport/clock.js';
 import type { PseudowireFactory } from './pseudowire.js';
 import type { Session } from './session.js';
@@ -31,4 +31,8 @@ export interface TunnelEnv {
   events: TunnelEvents;
   /** What established sessions carry (PPP termination on the LNS, a subscriber in the load generator). */
   pseudowire?: PseudowireFactory | undefined;
+  /** Kernel data plane: the tunnel's socket fd, handed to the kernel when the tunnel is up. */
+  socketFd?(t: Tunnel): number | undefined;
+  /** Kernel data plane: attach to a session the kernel now carries; its frames go to `onFrame`. */
+  openSessionLink?(t: Tunnel, s: Session, onFrame: (frame: Buffer) => void): SessionLink | undefined;
 }

@@ -384,6 +384,7 @@ export class Tunnel implements TunnelActions {
         encapsulation: this.options.encapsulation,
         local: this.data.local,
         peer: this.data.peer,
+        ...(this.env.dataPlane.kind === 'kernel' ? { fd: this.env.socketFd?.(this) } : {}),
       })
       .catch((e: unknown) => {
         this.log.error({ tunnel: this.id, err: String(e) }, 'data plane refused the tunnel');

@@ -39,6 +39,8 @@ export const BUILTIN_PPP = {
   auth: ['chap', 'pap'] as ('pap' | 'chap' | 'mschapv2')[],
   pool: 'default',
   dns: [] as string[],
+  // Our side of each PPP link, announced in IPCP; none: the LNS announces no address (a route per subscriber).
+  local_address: null as string | null,
   ipv6: false,
   aaa: 'local' as 'local' | 'radius',
   // RFC 1661 §4.6: Restart timer 3 s, Max-Configure 10, Max-Failure 5.

@@ -87,7 +87,7 @@ export function resolveProfiles(file: ConfigFile, hostname: string, aaa: AaaConf
       'aaa: local needs a users file (set aaa.local_users)');
     return {
       name, mru: p.mru, lcpEchoIntervalMs: p.lcp_echo_interval, lcpEchoFailures: p.lcp_echo_failures, auth: [...new Set(p.auth)],
-      pool: p.pool, dns: [...new Set(p.dns)], ipv6: p.ipv6, aaa: p.aaa, restartTimerMs: p.restart_timer,
+      pool: p.pool, dns: [...new Set(p.dns)], localAddress: p.local_address, ipv6: p.ipv6, aaa: p.aaa, restartTimerMs: p.restart_timer,
       maxConfigure: p.max_configure, maxFailure: p.max_failure, proxyLcp: p.proxy_lcp, terminate: p.terminate,
     };
   });

@@ -98,6 +98,7 @@ const pppProfileSchema = section({
   auth: list(oneOf(['pap', 'chap', 'mschapv2'])).optional(),
   pool: name.optional(),
   dns: boundedList(ipv4Unicast, 0, 2, 'address', ' (primary and secondary, RFC 1877)').optional(),
+  local_address: ipv4Unicast.optional(),
   ipv6: bool.optional(),
   aaa: oneOf(['local', 'radius']).optional(),
   restart_timer: duration(100, 60_000).optional(),

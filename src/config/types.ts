@@ -86,6 +86,8 @@ export interface PppProfile {
   readonly pool: string;
   /** DNS servers offered in IPCP (RFC 1877): primary, then secondary; at most two, canonical IPv4. */
   readonly dns: readonly string[];
+  /** Our IPv4 address in IPCP, and the local address of each PPP interface (kernel data plane); null: none. */
+  readonly localAddress: string | null;
   /** Negotiate IPv6CP (RFC 5072). */
   readonly ipv6: boolean;
   /** Where credentials are checked: `aaa.local_users` or `aaa.radius`. */

@@ -10,6 +10,7 @@ import type { Logger } from 'pino';
 import { diffConfig, formatDiff, loadConfig, type Config, type ConfigOverrides } from '../config/index.js';
 import { L2tpCodecError, peekHeader } from '../protocol/index.js';
 import { selectDataPlane } from '../dataplane/select.js';
+import type { DataPlane } from '../dataplane/types.js';
 import { MemoryStateStore, type StateStore } from '../state/store.js';
 import { Listener } from '../workers/listener.js';
 import type { Endpoint } from '../workers/sockets.js';
@@ -37,6 +38,7 @@ export class Daemon {
   readonly startedAt = Date.now();
   dataPlaneKind: 'kernel' | 'null' = 'null';
   dataPlaneReason = '';
+  private dataPlane: DataPlane | undefined;
   private listener: Listener | undefined;
   private mgmt: MgmtServer | undefined;
   private dynAuth: DynAuthServer | undefined;
@@ -57,10 +59,12 @@ export class Daemon {
   async start(): Promise<void> {
     this.loadConfiguration();
     const sys = this.config.system;
-    const choice = selectDataPlane(sys.dataplane);
+    const choice = await selectDataPlane(sys.dataplane);
     this.dataPlaneKind = choice.dataPlane.kind;
     this.dataPlaneReason = choice.reason;
-    await choice.dataPlane.close();
+    // The null plane lives in each worker; the kernel plane's netlink sockets live here.
+    if (choice.dataPlane.kind === 'kernel') this.dataPlane = choice.dataPlane;
+    else await choice.dataPlane.close();
     this.log.info({ dataplane: this.dataPlaneKind }, choice.reason);
 
     const count = this.o.workers ?? sys.workers;
@@ -81,6 +85,7 @@ export class Daemon {
           log: this.log,
           workerUrl,
           onForward: (shard, item) => this.toShard(shard, item),
+          ...(this.dataPlane ? { dataPlane: this.dataPlane } : {}),
         }),
       );
     }
@@ -209,6 +214,8 @@ export class Daemon {
     await this.dynAuth?.close();
     await this.mgmt?.close();
     await Promise.all(this.shards.map((s) => s.stop()));
+    // Whatever the workers did not delete (a worker that died mid-teardown) goes now: nothing of ours stays in the kernel.
+    await this.dataPlane?.close();
     await this.store.close();
     this.log.info('l2tpd stopped');
   }

@@ -42,9 +42,15 @@ export function tunnelOptions(
       sequencing: sp.sequencing === 'required',
       cookieLength: sp.cookieLength,
       l2SpecificSublayer: sp.l2SpecificSublayer,
+      ...(sp.pseudowire !== 'ppp' ? { ethernet: ethernetOf(config, sp.ethernetProfile) } : {}),
     },
     pppProfile: pppProfile ?? sp.pppProfile,
   };
+}
+
+function ethernetOf(config: Config, name: string): { interfaceName: string; mtu: number; bridge: string | null } {
+  const ep = config.ethernetProfile(name);
+  return { interfaceName: ep.interfaceName, mtu: ep.mtu, bridge: ep.bridge };
 }
 
 export function policyFromConfig(config: Config): PeerPolicy {

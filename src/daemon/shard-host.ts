@@ -5,6 +5,8 @@
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import type { StateStore } from '../state/store.js';
+import type { DataPlane } from '../dataplane/types.js';
+import { executeDataPlaneCall, type DataPlaneReply } from '../dataplane/remote.js';
 import { Batcher, type FromWorker, type PacketItem, type ShardInit, type ToWorker } from '../workers/thread-protocol.js';
 
 export class ShardCallError extends Error {
@@ -24,11 +26,14 @@ export interface ShardHostOptions {
   /** A packet the worker could not keep (another shard owns its tunnel). */
   onForward(shard: number, item: PacketItem): void;
   workerUrl: URL;
+  /** The data plane the worker's kernel calls run against (main thread). */
+  dataPlane?: DataPlane;
 }
 
 export class ShardHost {
   private worker: Worker | undefined;
   private readonly packets: Batcher<PacketItem>;
+  private readonly dataPlaneReplies: Batcher<DataPlaneReply>;
   private readonly pending = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
   private nextId = 1;
   private stopping = false;
@@ -37,6 +42,7 @@ export class ShardHost {
 
   constructor(private readonly o: ShardHostOptions) {
     this.packets = new Batcher((items) => this.post({ type: 'packets', items }));
+    this.dataPlaneReplies = new Batcher((replies) => this.post({ type: 'dataplane-results', replies }));
   }
 
   get index(): number {
@@ -84,6 +90,17 @@ export class ShardHost {
         this.pending.delete(m.id);
         if (m.error) p.reject(new ShardCallError(m.error.message, m.error.code));
         else p.resolve(m.result);
+        return;
+      }
+      case 'dataplane': {
+        const dp = this.o.dataPlane;
+        for (const { id, call } of m.calls) {
+          if (!dp) {
+            this.dataPlaneReplies.push({ id, error: { message: 'no data plane in the main thread', operation: call.op } });
+            continue;
+          }
+          void executeDataPlaneCall(dp, id, call).then((r) => this.dataPlaneReplies.push(r));
+        }
         return;
       }
       case 'records':

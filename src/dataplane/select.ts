@@ -5,6 +5,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { NullDataPlane } from './null.js';
 import type { DataPlane } from './types.js';
+import { KernelDataPlane } from './kernel/kernel.js';
+import { nativeAddonStatus } from './kernel/native.js';
 
 export interface DataPlaneChoice {
   dataPlane: DataPlane;
@@ -23,20 +25,27 @@ export function kernelL2tpPresent(): { present: boolean; detail: string } {
   return { present: false, detail: 'the kernel has no l2tp_netlink (generic netlink family l2tp not found)' };
 }
 
-export function selectDataPlane(wanted: 'auto' | 'kernel' | 'null'): DataPlaneChoice {
+/**
+ * Opens the data plane the configuration asks for. `auto` never fails: when the kernel cannot be
+ * used (no l2tp family, netlink refused, PPP addon not built) it says why and runs the null plane.
+ * `kernel` fails with the reason, before anything has started.
+ */
+export async function selectDataPlane(wanted: 'auto' | 'kernel' | 'null'): Promise<DataPlaneChoice> {
   if (wanted === 'null') return { dataPlane: new NullDataPlane(), reason: 'null data plane: forced by configuration' };
   const k = kernelL2tpPresent();
-  if (wanted === 'kernel') {
-    throw new Error(
-      k.present
-        ? 'dataplane: kernel was requested but the kernel data plane is not built yet in this version; use auto or null'
-        : `dataplane: kernel was requested but ${k.detail}`,
-    );
+  if (!k.present) {
+    if (wanted === 'kernel') throw new Error(`dataplane: kernel was requested but ${k.detail}`);
+    return { dataPlane: new NullDataPlane(), reason: `null data plane: ${k.detail}; control plane only, data messages go through userspace` };
   }
-  return {
-    dataPlane: new NullDataPlane(),
-    reason: k.present
-      ? `null data plane: ${k.detail}, but this version has no kernel data plane yet`
-      : `null data plane: ${k.detail}; control plane only, data messages go through userspace`,
-  };
+  let problem: string;
+  try {
+    const addon = nativeAddonStatus();
+    if (!addon.available) throw new Error(`the PPP addon is not usable: ${addon.reason}`);
+    const dataPlane = await KernelDataPlane.open();
+    return { dataPlane, reason: `kernel data plane: ${k.detail}; tunnels and sessions are programmed over generic netlink` };
+  } catch (e) {
+    problem = e instanceof Error ? e.message : String(e);
+  }
+  if (wanted === 'kernel') throw new Error(`dataplane: kernel was requested but it cannot be used: ${problem}`);
+  return { dataPlane: new NullDataPlane(), reason: `null data plane: ${k.detail}, but the kernel data plane cannot be used: ${problem}` };
 }

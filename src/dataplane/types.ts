@@ -32,6 +32,33 @@ export interface SessionSpec {
   /** Interface name for Ethernet pseudowires. */
   interfaceName?: string;
   mtu?: number;
+  /** Ethernet pseudowires: the bridge the interface joins. */
+  bridge?: string;
+  /** We are the LNS of this session (the kernel's L2TP_ATTR_LNS_MODE: it then decides data sequencing). */
+  lnsMode?: boolean;
+}
+
+/** A PPP unit (`ppp<unit>`) that finished IPCP: its link goes up with these addresses (kernel data plane). */
+export interface PppInterfaceSpec {
+  unit: number;
+  /** Our side of the link (the address we announced in IPCP), if any. */
+  local?: string;
+  /** The subscriber's address: a /32 peer address, or a route when we have no local address. */
+  peer?: string;
+  mtu?: number;
+}
+
+/**
+ * A session's frames through the kernel (a PPPoL2TP socket and its /dev/ppp channel): what the
+ * pseudowire sends and receives once the kernel owns the session's data messages.
+ */
+export interface SessionLink {
+  /** Send one frame (e.g. PPP, address/control optional) to the peer through the kernel. */
+  transmit(payload: Buffer): void;
+  /** The network layer is up (IPCP opened): create the interface with these addresses. */
+  networkUp(spec: Omit<PppInterfaceSpec, 'unit'>): Promise<{ ifname: string }>;
+  /** Release every fd (the kernel then deletes the unit and the session). */
+  close(): void;
 }
 
 export interface DataPlaneCounters {
@@ -65,6 +92,8 @@ export interface DataPlane {
   counters(localTunnelId: number, localSessionId?: number): Promise<DataPlaneCounters | undefined>;
   /** Userspace data path (null data plane only): account a data message seen on the tunnel socket. */
   accountRx?(localTunnelId: number, localSessionId: number, bytes: number): void;
+  /** Kernel data plane: bring a PPP unit's interface up with its addresses. */
+  pppInterfaceUp?(spec: PppInterfaceSpec): Promise<{ ifname: string; ifindex: number }>;
   close(): Promise<void>;
 }
 

@@ -26,6 +26,8 @@ export interface PppSessionOptions {
   verifier?: CredentialVerifier;
   allocator?: PppEngineConfig['allocator'];
   dns?: readonly string[];
+  /** Server: our address in IPCP. */
+  localAddress?: string;
   mru?: number;
   echoIntervalMs?: number;
   echoFailures?: number;
@@ -99,6 +101,7 @@ export function pppPseudowire(o: PppPseudowireOptions): PseudowireFactory {
         : { authClient: createAuthClient, ...(so.credentials ? { credentials: so.credentials } : {}) }),
       ...(so.allocator ? { allocator: so.allocator as AddressAllocator } : {}),
       ...(so.dns ? { dns: so.dns } : {}),
+      ...(so.localAddress ? { localAddress: so.localAddress } : {}),
       ...(so.mru !== undefined ? { mru: so.mru } : {}),
       ...(so.echoIntervalMs !== undefined ? { echoIntervalMs: so.echoIntervalMs } : {}),
       ...(so.echoFailures !== undefined ? { echoFailures: so.echoFailures } : {}),
@@ -110,6 +113,9 @@ export function pppPseudowire(o: PppPseudowireOptions): PseudowireFactory {
       log,
       onUp: (info) => {
         log.info({ user: info.user, address: info.address, authProtocol: info.authProtocol }, 'ppp up');
+        // Kernel data plane: the PPP unit's interface gets our side and the subscriber's side of the link.
+        const [local, peer] = o.role === 'server' ? [info.gateway, info.address] : [info.address, info.gateway];
+        pw.networkUp?.({ ...(local ? { local } : {}), ...(peer ? { peer } : {}), mtu: info.peerMru });
         o.onUp?.(pw.data, info, (message) => engine.close('admin', message));
       },
       onDown: (reason) => {

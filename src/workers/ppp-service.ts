@@ -227,6 +227,7 @@ export async function createPppService(o: {
         return named ?? pool;
       },
       dns: profile.dns,
+      ...(profile.localAddress ? { localAddress: profile.localAddress } : {}),
       mru: profile.mru,
       echoIntervalMs: profile.lcpEchoIntervalMs,
       echoFailures: profile.lcpEchoFailures,

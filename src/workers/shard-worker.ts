@@ -9,6 +9,8 @@ import pino from 'pino';
 import { parseConfig, type Config } from '../config/index.js';
 import { policyFromConfig } from '../daemon/policy.js';
 import { NullDataPlane } from '../dataplane/null.js';
+import { RemoteDataPlane, type DataPlaneCall } from '../dataplane/remote.js';
+import type { DataPlane } from '../dataplane/types.js';
 import { Shard, ShardError } from './shard.js';
 import { UdpSocketFactory } from './sockets.js';
 import { TimerWheel } from './timer-wheel.js';
@@ -32,7 +34,10 @@ async function start(init: ShardInit): Promise<void> {
   let config = buildConfig(init.configText, init.configFile, init.overrides);
   let policy = policyFromConfig(config);
   const clock = new TimerWheel();
-  const dataPlane = new NullDataPlane();
+  // Kernel: the main thread owns the netlink sockets; this worker owns the tunnels' sockets and PPP fds.
+  const dataPlaneCalls = new Batcher<{ id: number; call: DataPlaneCall }>((calls) => post({ type: 'dataplane', calls }));
+  const remote = init.dataPlane === 'kernel' ? new RemoteDataPlane('kernel', (id, call) => dataPlaneCalls.push({ id, call })) : undefined;
+  const dataPlane: DataPlane = remote ?? new NullDataPlane();
   // PPP termination: built before the shard, asks the shard (bound below) for a session's tunnel.
   let shardRef: Shard | undefined;
   const ppp = await createPppService({
@@ -90,6 +95,9 @@ async function start(init: ShardInit): Promise<void> {
         } catch (e) {
           log.error({ err: String(e) }, 'worker could not apply the new configuration');
         }
+        return;
+      case 'dataplane-results':
+        for (const r of m.replies) remote?.settle(r);
         return;
       case 'init':
         return;

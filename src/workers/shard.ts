@@ -8,7 +8,8 @@
  */
 import type { Logger } from 'pino';
 import { decodeControlBody, getAvp, L2tpCodecError, MessageTypes, peekHeader, peekV2DataIds, StopCcnResult, type HeaderInfo } from '../protocol/index.js';
-import type { DataPlane } from '../dataplane/types.js';
+import { DataPlaneError, type DataPlane, type SessionLink } from '../dataplane/types.js';
+import { openPppLink, type PppLinkStats } from '../dataplane/kernel/ppp-link.js';
 import type { Clock } from '../transport/clock.js';
 import { createSessionMachine } from '../actors/session-machine.js';
 import { createTunnelMachine } from '../actors/tunnel-machine.js';
@@ -91,6 +92,8 @@ export class ShardError extends Error {
 export class Shard {
   readonly tunnels = new Map<number, Tunnel>();
   readonly stats: ShardStats = { packets: 0, malformed: 0, forwarded: 0, unknownTunnel: 0, refusedTunnels: 0 };
+  /** Kernel data plane: frames a PPP channel would not take. */
+  readonly linkStats: PppLinkStats = { txDropped: 0 };
   private readonly sockets = new Map<number, TunnelSocket>();
   /** SCCRQ retransmissions find their tunnel by peer address, port and Assigned Tunnel ID. */
   private readonly byPeerRequest = new Map<string, number>();
@@ -150,7 +153,35 @@ export class Shard {
       releaseSessionId: (t, id) => this.sessionIds.get(t.id)?.release(id),
       events,
       pseudowire: o.pseudowire,
+      ...(o.dataPlane.kind === 'kernel'
+        ? {
+            socketFd: (t: Tunnel) => this.sockets.get(t.id)?.fd,
+            openSessionLink: (t: Tunnel, s: Session, onFrame: (frame: Buffer) => void) => this.openSessionLink(t, s, onFrame),
+          }
+        : {}),
     };
+  }
+
+  /** Kernel data plane: a PPP session's PPPoL2TP socket and /dev/ppp channel (Ethernet needs none). */
+  private openSessionLink(t: Tunnel, s: Session, onFrame: (frame: Buffer) => void): SessionLink | undefined {
+    if (s.data.pseudowire !== 'ppp') return undefined;
+    const fd = this.sockets.get(t.id)?.fd;
+    if (fd === undefined) throw new DataPlaneError(`tunnel ${t.id} has no socket`, 'ppp link', 'EBADF');
+    return openPppLink(
+      {
+        tunnelFd: fd,
+        tunnelId: t.id,
+        sessionId: s.localSessionId,
+        peerTunnelId: t.data.peerTunnelId,
+        peerSessionId: s.data.peerSessionId,
+        version: t.data.version,
+        ipv6: t.data.peer.address.includes(':'),
+      },
+      onFrame,
+      this.o.dataPlane,
+      this.o.log,
+      this.linkStats,
+    );
   }
 
   ownerOf(tunnelId: number): number {

@@ -4,6 +4,7 @@
  * event loop goes in one postMessage.
  */
 import type { Endpoint } from './sockets.js';
+import type { DataPlaneCall, DataPlaneReply } from '../dataplane/remote.js';
 
 export interface PacketItem {
   buf: Uint8Array;
@@ -48,14 +49,17 @@ export type ToWorker =
   | { type: 'init'; init: ShardInit }
   | { type: 'packets'; items: PacketItem[] }
   | { type: 'rpc'; id: number; method: string; params: unknown }
-  | { type: 'config'; configText: string | null; configFile: string | null; overrides: Record<string, unknown> };
+  | { type: 'config'; configText: string | null; configFile: string | null; overrides: Record<string, unknown> }
+  | { type: 'dataplane-results'; replies: DataPlaneReply[] };
 
 export type FromWorker =
   | { type: 'ready'; index: number; restored: number }
   | { type: 'forward'; items: (PacketItem & { shard: number })[] }
   | { type: 'rpc-result'; id: number; result?: unknown; error?: { code: string; message: string } }
   | { type: 'records'; upserts: TunnelRecord[]; deletes: number[] }
-  | { type: 'log'; line: string };
+  | { type: 'log'; line: string }
+  /** Kernel data plane calls (main thread owns the netlink socket). */
+  | { type: 'dataplane'; calls: { id: number; call: DataPlaneCall }[] };
 
 /** Collects items and hands them over once per event-loop turn. */
 export class Batcher<T> {

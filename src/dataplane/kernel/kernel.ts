@@ -1,0 +1,194 @@
+/**
+ * The kernel data plane (DESIGN.md "Data plane"): tunnels and sessions live in the Linux L2TP
+ * subsystem (l2tp_core, l2tp_netlink, l2tp_ppp, l2tp_eth), programmed over generic netlink; PPP
+ * units get their addresses and routes over rtnetlink. User data never reaches Node.
+ *
+ * Runs in the main thread (the netlink package cannot live in a worker thread, see l2tp-genl.ts);
+ * shard workers call it through RemoteDataPlane. PPPoL2TP sockets and /dev/ppp channels belong to
+ * the worker that owns the session (ppp-link.ts): file descriptors are process-wide.
+ *
+ * Every kernel object made here is remembered until deleted, so `close()` (daemon stop) and
+ * `forgetShard()`-style cleanups leave nothing behind: `ip l2tp show` is empty after l2tpd stops.
+ */
+import { readFile } from 'node:fs/promises';
+import net from 'node:net';
+import { DataPlaneError, type DataPlane, type DataPlaneCounters, type PppInterfaceSpec, type SessionSpec, type TunnelSpec } from '../types.js';
+import { loadNetlink, openL2tpGenl, PwType, type L2tpGenl } from './l2tp-genl.js';
+
+const PW_TYPES: Record<SessionSpec['pseudowire'], number> = { ppp: PwType.PPP, ethernet: PwType.ETH, ethernet_vlan: PwType.ETH_VLAN };
+
+function in4(a: string): Buffer {
+  return Buffer.from(a.split('.').map(Number));
+}
+
+/** Links and addresses over rtnetlink (the netlink package's RtNetlinkSocket, main thread only). */
+export interface LinkConfigurator {
+  configurePpp(spec: PppInterfaceSpec): Promise<{ ifname: string; ifindex: number }>;
+  /** An l2tpeth interface: up, MTU no larger than the kernel chose (underlay minus overhead), into its bridge. */
+  configureEthernet(spec: { ifname: string; mtu?: number; bridge?: string }): Promise<void>;
+  close(): void;
+}
+
+interface RtSocket {
+  setLink(data: object, attrs?: object): Promise<unknown>;
+  newAddress(data: object, attrs?: object): Promise<unknown>;
+  newRoute(data: object, attrs?: object): Promise<unknown>;
+  socket: { socket: { close(): void } };
+}
+
+export function rtnetlinkConfigurator(): LinkConfigurator {
+  const nl = loadNetlink() as unknown as { createRtNetlink(): RtSocket };
+  const rt = nl.createRtNetlink();
+  const sysfs = async (ifname: string, what: string, operation: string): Promise<number> => {
+    try {
+      return Number((await readFile(`/sys/class/net/${ifname}/${what}`, 'utf8')).trim());
+    } catch (e) {
+      throw new DataPlaneError(`interface ${ifname} not found: ${String(e)}`, operation, 'ENODEV');
+    }
+  };
+  const stepper = (ifname: string, operation: string) => async (what: string, f: () => Promise<unknown>) => {
+    try {
+      await f();
+    } catch (e) {
+      const code = /Request rejected: (\w+)/.exec(String(e))?.[1];
+      throw new DataPlaneError(`${ifname}: ${what} failed: ${code ?? String(e)}`, operation, code);
+    }
+  };
+  return {
+    async configureEthernet(spec) {
+      const step = stepper(spec.ifname, 'ethernet interface');
+      const ifindex = await sysfs(spec.ifname, 'ifindex', 'ethernet interface');
+      const kernelMtu = await sysfs(spec.ifname, 'mtu', 'ethernet interface');
+      const attrs: Record<string, number> = {};
+      if (spec.mtu && spec.mtu < kernelMtu) attrs['mtu'] = spec.mtu;
+      if (spec.bridge) attrs['master'] = await sysfs(spec.bridge, 'ifindex', 'ethernet interface');
+      await step('link up', () => rt.setLink({ index: ifindex, flags: { up: true }, change: { up: true } }, attrs));
+    },
+    async configurePpp(spec) {
+      const ifname = `ppp${spec.unit}`;
+      const ifindex = await sysfs(ifname, 'ifindex', 'ppp interface');
+      const step = stepper(ifname, 'ppp interface');
+      await step('link up', () => rt.setLink({ index: ifindex, flags: { up: true }, change: { up: true } }, spec.mtu ? { mtu: spec.mtu } : {}));
+      if (spec.peer && net.isIPv4(spec.peer)) {
+        const peer = spec.peer;
+        if (spec.local && net.isIPv4(spec.local)) {
+          const local = spec.local;
+          await step('address', () => rt.newAddress({ family: 2, prefixlen: 32, index: ifindex }, { local: in4(local), address: in4(peer) }));
+        } else {
+          await step('route', () =>
+            rt.newRoute({ family: 2, dstLen: 32, table: 254, protocol: 'BOOT', scope: 'LINK', type: 'UNICAST' }, { dst: in4(peer), oif: ifindex }),
+          );
+        }
+      }
+      return { ifname, ifindex };
+    },
+    close() {
+      rt.socket.socket.close();
+    },
+  };
+}
+
+export class KernelDataPlane implements DataPlane {
+  readonly kind = 'kernel' as const;
+  /** Kernel objects we made: tunnel ID → its session IDs. */
+  private readonly made = new Map<number, Set<number>>();
+
+  constructor(
+    private readonly genl: L2tpGenl,
+    private readonly links: LinkConfigurator,
+  ) {}
+
+  static async open(): Promise<KernelDataPlane> {
+    const genl = await openL2tpGenl();
+    try {
+      return new KernelDataPlane(genl, rtnetlinkConfigurator());
+    } catch (e) {
+      genl.close();
+      throw new DataPlaneError(`rtnetlink could not be opened: ${String(e)}`, 'open');
+    }
+  }
+
+  async createTunnel(spec: TunnelSpec): Promise<void> {
+    if (spec.fd === undefined) throw new DataPlaneError(`tunnel ${spec.localTunnelId}: no socket to hand to the kernel`, 'tunnel create', 'EBADF');
+    await this.genl.createTunnel({
+      tunnelId: spec.localTunnelId,
+      peerTunnelId: spec.peerTunnelId,
+      version: spec.version,
+      encapsulation: spec.encapsulation,
+      fd: spec.fd,
+    });
+    this.made.set(spec.localTunnelId, new Set());
+  }
+
+  async deleteTunnel(localTunnelId: number): Promise<void> {
+    if (!this.made.delete(localTunnelId)) return;
+    try {
+      await this.genl.deleteTunnel(localTunnelId);
+    } catch (e) {
+      // A managed tunnel dies with its socket: already gone is fine.
+      if (!(e instanceof DataPlaneError && (e.code === 'ENODEV' || e.code === 'ENOENT'))) throw e;
+    }
+  }
+
+  async createSession(spec: SessionSpec): Promise<void> {
+    const sessions = this.made.get(spec.localTunnelId);
+    if (!sessions) throw new DataPlaneError(`tunnel ${spec.localTunnelId} is not in the kernel`, 'session create', 'ENODEV');
+    await this.genl.createSession({
+      tunnelId: spec.localTunnelId,
+      sessionId: spec.localSessionId,
+      peerSessionId: spec.peerSessionId,
+      pwType: PW_TYPES[spec.pseudowire],
+      ...(spec.cookie ? { cookie: spec.cookie } : {}),
+      ...(spec.peerCookie ? { peerCookie: spec.peerCookie } : {}),
+      ...(spec.l2SpecificSublayer ? { l2spec: spec.l2SpecificSublayer } : {}),
+      ...(spec.sequencing ? { sequencing: true } : {}),
+      ...(spec.lnsMode ? { lnsMode: true } : {}),
+      ...(spec.interfaceName ? { ifname: spec.interfaceName } : {}),
+      ...(spec.mtu ? { mtu: spec.mtu } : {}),
+    });
+    sessions.add(spec.localSessionId);
+    if (spec.pseudowire !== 'ppp') {
+      // The kernel named the interface (a template's %d filled in): ask it which name, then bring it up.
+      const info = await this.genl.getSession(spec.localTunnelId, spec.localSessionId);
+      if (!info?.ifname) throw new DataPlaneError(`session ${spec.localSessionId}: the kernel made no interface`, 'session create', 'ENODEV');
+      await this.links.configureEthernet({ ifname: info.ifname, ...(spec.mtu ? { mtu: spec.mtu } : {}), ...(spec.bridge ? { bridge: spec.bridge } : {}) });
+    }
+  }
+
+  async deleteSession(localTunnelId: number, localSessionId: number): Promise<void> {
+    if (!this.made.get(localTunnelId)?.delete(localSessionId)) return;
+    try {
+      await this.genl.deleteSession(localTunnelId, localSessionId);
+    } catch (e) {
+      // Closing a session's PPPoL2TP socket deletes it in the kernel: already gone is fine.
+      if (!(e instanceof DataPlaneError && (e.code === 'ENODEV' || e.code === 'ENOENT'))) throw e;
+    }
+  }
+
+  async counters(localTunnelId: number, localSessionId?: number): Promise<DataPlaneCounters | undefined> {
+    if (localSessionId === undefined) return (await this.genl.getTunnel(localTunnelId))?.counters;
+    return (await this.genl.getSession(localTunnelId, localSessionId))?.counters;
+  }
+
+  pppInterfaceUp(spec: PppInterfaceSpec): Promise<{ ifname: string; ifindex: number }> {
+    return this.links.configurePpp(spec);
+  }
+
+  /** Kernel objects this data plane made and has not deleted (tests, shutdown). */
+  get objects(): { tunnels: number; sessions: number } {
+    let sessions = 0;
+    for (const s of this.made.values()) sessions += s.size;
+    return { tunnels: this.made.size, sessions };
+  }
+
+  /** Deletes the tunnels (and so their sessions) of a shard that died, and forgets them. */
+  async dropTunnels(tunnelIds: Iterable<number>): Promise<void> {
+    for (const id of tunnelIds) await this.deleteTunnel(id).catch(() => undefined);
+  }
+
+  async close(): Promise<void> {
+    for (const id of [...this.made.keys()]) await this.deleteTunnel(id).catch(() => undefined);
+    this.genl.close();
+    this.links.close();
+  }
+}
