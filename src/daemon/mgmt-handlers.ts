@@ -3,6 +3,7 @@
  * to the one shard that owns a tunnel ID (its residue). Shard errors keep their codes, so
  * `l2tpctl` can tell "not found" from "refused".
  */
+import type { DataPlaneCounters } from '../dataplane/types.js';
 import { MgmtError, parseEndpoint, type MgmtHandlers, type SessionInfo, type TunnelInfo } from '../mgmt/protocol.js';
 import type { Daemon } from './daemon.js';
 import { shardOfPeer, VERSION } from './daemon.js';
@@ -41,7 +42,7 @@ export function managementHandlers(d: Daemon): MgmtHandlers {
       };
     },
     'tunnels.list': async () => (await all<TunnelInfo[]>(d, 'tunnels.list')).flat().sort((a, b) => a.tunnelId - b.tunnelId),
-    'tunnels.get': async (p) => (await owner(d, p.tunnelId).call('tunnels.get', p).catch(mapError)) as TunnelInfo & { sessions: SessionInfo[] },
+    'tunnels.get': async (p) => (await owner(d, p.tunnelId).call('tunnels.get', p).catch(mapError)) as TunnelInfo & { counters: DataPlaneCounters | null; sessions: SessionInfo[] },
     'tunnels.create': async (p) => {
       const peer = parseEndpoint(p.peer);
       if (!peer) throw new MgmtError('bad-request', `peer ${p.peer} is not ADDR[:PORT]`, 'peer');
@@ -58,7 +59,7 @@ export function managementHandlers(d: Daemon): MgmtHandlers {
       p.tunnelId !== undefined
         ? ((await owner(d, p.tunnelId).call('sessions.list', p).catch(mapError)) as SessionInfo[])
         : (await all<SessionInfo[]>(d, 'sessions.list')).flat(),
-    'sessions.get': async (p) => (await owner(d, p.tunnelId).call('sessions.get', p).catch(mapError)) as SessionInfo,
+    'sessions.get': async (p) => (await owner(d, p.tunnelId).call('sessions.get', p).catch(mapError)) as SessionInfo & { counters: DataPlaneCounters | null },
     'sessions.create': async (p) => (await owner(d, p.tunnelId).call('sessions.create', p).catch(mapError)) as SessionInfo,
     'sessions.delete': async (p) => (await owner(d, p.tunnelId).call('sessions.delete', p).catch(mapError)) as { ok: true },
     'trace.set': async (p) => {

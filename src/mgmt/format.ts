@@ -3,6 +3,7 @@
  * object. Text is for people and may change; scripts read `--json`, whose field names are the protocol's.
  */
 import { formatEndpoint, type SessionInfo, type StatsResult, type SystemStatus, type TunnelInfo } from './protocol.js';
+import type { DataPlaneCounters } from '../dataplane/types.js';
 
 const dash = (v: string | number | null | undefined): string => (v === null || v === undefined || v === '' ? '-' : String(v));
 const yesNo = (v: boolean): string => (v ? 'yes' : 'no');
@@ -69,7 +70,7 @@ export function sessionsText(sessions: readonly SessionInfo[]): string {
   );
 }
 
-export function tunnelText(t: TunnelInfo & { sessions?: SessionInfo[] }): string {
+export function tunnelText(t: TunnelInfo & { sessions?: SessionInfo[]; counters?: DataPlaneCounters | null }): string {
   const c = t.control;
   const block = keyValues([
     ['tunnel', String(t.tunnelId)],
@@ -89,6 +90,7 @@ export function tunnelText(t: TunnelInfo & { sessions?: SessionInfo[] }): string
     ['established', dash(t.establishedAt)],
     ['reason', dash(t.reason)],
     ['shard', String(t.shard)],
+    ...(t.counters !== undefined ? [['data', countersText(t.counters)] as [string, string]] : []),
     [
       'control',
       `Ns ${c.ns}  Nr ${c.nr}  unacked ${c.unacked}  sent ${c.sent}  retransmitted ${c.retransmitted}  ` +
@@ -98,7 +100,13 @@ export function tunnelText(t: TunnelInfo & { sessions?: SessionInfo[] }): string
   return t.sessions === undefined ? block : `${block}\n${sessionsText(t.sessions)}`;
 }
 
-export function sessionText(s: SessionInfo): string {
+/** Data plane counters on one line (the kernel's statistics with the kernel data plane). */
+function countersText(c: DataPlaneCounters | null | undefined): string {
+  if (!c) return '-';
+  return `rx ${c.rxPackets} packets ${c.rxBytes} bytes (${c.rxErrors} errors, ${c.rxSeqDiscards} seq discards)  tx ${c.txPackets} packets ${c.txBytes} bytes (${c.txErrors} errors)`;
+}
+
+export function sessionText(s: SessionInfo & { counters?: DataPlaneCounters | null }): string {
   return keyValues([
     ['tunnel', String(s.tunnelId)],
     ['session', String(s.sessionId)],
@@ -113,6 +121,7 @@ export function sessionText(s: SessionInfo): string {
     ['created', s.createdAt],
     ['established', dash(s.establishedAt)],
     ['reason', dash(s.reason)],
+    ...(s.counters !== undefined ? [['data', countersText(s.counters)] as [string, string]] : []),
   ]);
 }
 

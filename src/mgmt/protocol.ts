@@ -10,6 +10,7 @@
  */
 import { isIP } from 'node:net';
 import type { SessionInfo, TunnelInfo } from '../workers/views.js';
+import type { DataPlaneCounters } from '../dataplane/types.js';
 
 export type { SessionInfo, TunnelInfo };
 
@@ -72,7 +73,8 @@ type NoParams = Record<string, never>;
 export interface MgmtMethods {
   'system.status': { params: NoParams; result: SystemStatus };
   'tunnels.list': { params: NoParams; result: TunnelInfo[] };
-  'tunnels.get': { params: { tunnelId: number }; result: TunnelInfo & { sessions: SessionInfo[] } };
+  /** `counters`: the data plane's statistics of the tunnel (null when it has none). */
+  'tunnels.get': { params: { tunnelId: number }; result: TunnelInfo & { counters: DataPlaneCounters | null; sessions: SessionInfo[] } };
   'tunnels.create': {
     params: {
       /** "ADDR[:PORT]", IPv6 in brackets when a port is given ("[::1]:1701"); see parseEndpoint. */
@@ -88,7 +90,7 @@ export interface MgmtMethods {
   };
   'tunnels.delete': { params: { tunnelId: number }; result: Ok };
   'sessions.list': { params: { tunnelId?: number }; result: SessionInfo[] };
-  'sessions.get': { params: { tunnelId: number; sessionId: number }; result: SessionInfo };
+  'sessions.get': { params: { tunnelId: number; sessionId: number }; result: SessionInfo & { counters: DataPlaneCounters | null } };
   'sessions.create': {
     params: { tunnelId: number; type: SessionType; callingNumber?: string; calledNumber?: string };
     result: SessionInfo;

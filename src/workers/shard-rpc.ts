@@ -25,7 +25,8 @@ export async function handleShardRpc(shard: Shard, method: string, params: unkno
       const id = num(p, 'tunnelId');
       const t = shard.tunnels.get(id);
       if (!t) throw new ShardError(`no tunnel ${id}`, 'not-found');
-      return { ...tunnelInfo(t, shard.o.index), sessions: shard.listSessions(id) };
+      const counters = (await shard.o.dataPlane.counters(id).catch(() => undefined)) ?? null;
+      return { ...tunnelInfo(t, shard.o.index), counters, sessions: shard.listSessions(id) };
     }
     case 'tunnels.create': {
       const peer = p['peer'] as { address: string; port: number };
@@ -49,7 +50,10 @@ export async function handleShardRpc(shard: Shard, method: string, params: unkno
     case 'sessions.get': {
       const s = shard.session(num(p, 'tunnelId'), num(p, 'sessionId'));
       if (!s) throw new ShardError(`no session ${String(p['tunnelId'])}/${String(p['sessionId'])}`, 'not-found');
-      return shard.listSessions(s.data.localTunnelId).find((x) => x.sessionId === s.localSessionId);
+      const info = shard.listSessions(s.data.localTunnelId).find((x) => x.sessionId === s.localSessionId);
+      // Data counters (the kernel's per-session statistics, or the null plane's userspace count).
+      const counters = (await shard.o.dataPlane.counters(s.data.localTunnelId, s.localSessionId).catch(() => undefined)) ?? null;
+      return { ...info, counters };
     }
     case 'sessions.create': {
       const type = p['type'] === 'lns-outgoing' ? 'lnsOutgoing' : 'lacIncoming';

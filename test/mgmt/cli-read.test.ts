@@ -101,7 +101,11 @@ describe('l2tpctl show', () => {
     expect(r.code).toBe(0);
     expect(r.out).toContain('tunnel:        1\nsession:       11\npeer tunnel:   101\npeer session:  211\ntype:          lnsOutgoing\n');
     expect(r.out).toContain('calling:       -\ncalled:        5559876\n');
-    expect(JSON.parse((await run('show', 'session', '1', '10', '--json')).out)).toEqual(fake.sessions[0]);
+    expect(r.out).toContain('data:          rx 12 packets 3400 bytes (0 errors, 0 seq discards)  tx 10 packets 2900 bytes (0 errors)\n');
+    expect(JSON.parse((await run('show', 'session', '1', '10', '--json')).out)).toEqual({
+      ...fake.sessions[0],
+      counters: { rxPackets: 12, rxBytes: 3400, rxErrors: 0, rxSeqDiscards: 0, txPackets: 10, txBytes: 2900, txErrors: 0 },
+    });
   });
 
   it.each([

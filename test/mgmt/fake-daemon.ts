@@ -105,7 +105,7 @@ export function fakeDaemon(): FakeDaemon {
       listen: ['0.0.0.0:1701', '[::]:1701'],
     })),
     'tunnels.list': rec('tunnels.list', async () => [...tunnels.values()]),
-    'tunnels.get': rec('tunnels.get', async ({ tunnelId }) => ({ ...need(tunnelId), sessions: sessions.filter((s) => s.tunnelId === tunnelId) })),
+    'tunnels.get': rec('tunnels.get', async ({ tunnelId }) => ({ ...need(tunnelId), counters: null, sessions: sessions.filter((s) => s.tunnelId === tunnelId) })),
     'tunnels.create': rec('tunnels.create', async (p) => {
       if (p.profile === 'missing') throw new CodedError('no tunnel profile named missing', 'bad-request');
       if (p.profile === 'full') throw new CodedError('tunnel limit reached', 'limit');
@@ -118,7 +118,7 @@ export function fakeDaemon(): FakeDaemon {
     'sessions.get': rec('sessions.get', async ({ tunnelId, sessionId }) => {
       const s = sessions.find((x) => x.tunnelId === tunnelId && x.sessionId === sessionId);
       if (!s) throw new CodedError(`no session ${tunnelId}/${sessionId}`, 'not-found');
-      return s;
+      return { ...s, counters: { rxPackets: 12, rxBytes: 3400, rxErrors: 0, rxSeqDiscards: 0, txPackets: 10, txBytes: 2900, txErrors: 0 } };
     }),
     'sessions.create': rec('sessions.create', async (p) => {
       if (need(p.tunnelId).state !== 'established') throw new CodedError(`tunnel ${p.tunnelId} is not established`, 'refused');
