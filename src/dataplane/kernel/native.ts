@@ -1,0 +1,302 @@
+/**
+ * The kernel calls Node cannot make — PPPoL2TP sockets, /dev/ppp ioctls, L2TP/IP sockets — and a frame reader
+ * for the descriptors they return, from the project's own N-API addon (native/, described in native/README.md).
+ *
+ * The addon is loaded on first use, so importing this module costs nothing on a host where it was not built
+ * (the null data plane needs none of it). Every failure is a NativeError whose `code` is the errno name.
+ */
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** A failed kernel call: `code` is the errno name ('EAGAIN', 'ENOENT'...) or 'EOF' when a watched fd ended. */
+export class NativeError extends Error {
+  override readonly name = 'NativeError';
+  constructor(
+    message: string,
+    readonly code: string,
+    readonly syscall?: string,
+    /** Negative errno, as in Node's own system errors; undefined for 'EOF'. */
+    readonly errno?: number,
+  ) {
+    super(message);
+  }
+}
+
+/** The addon is not built (no compiler or headers at install time), stale, or failed to load. */
+export class NativeAddonUnavailableError extends Error {
+  override readonly name = 'NativeAddonUnavailableError';
+  constructor(
+    readonly reason: string,
+    readonly addonPath: string,
+  ) {
+    super(`l2tp native addon unavailable: ${reason}`);
+  }
+}
+
+/** PPPIOCSFLAGS / PPPIOCGFLAGS bits (linux/ppp-ioctl.h). */
+export const PPP_FLAGS = {
+  SC_COMP_PROT: 0x1,
+  SC_COMP_AC: 0x2,
+  SC_COMP_TCP: 0x4,
+  SC_NO_TCP_CCID: 0x8,
+  SC_REJ_COMP_AC: 0x10,
+  SC_REJ_COMP_TCP: 0x20,
+  SC_CCP_OPEN: 0x40,
+  SC_CCP_UP: 0x80,
+  SC_ENABLE_IP: 0x100,
+  SC_LOOP_TRAFFIC: 0x200,
+  SC_MULTILINK: 0x400,
+  SC_MP_SHORTSEQ: 0x800,
+  SC_MP_XSHORTSEQ: 0x4000,
+  SC_DEBUG: 0x10000,
+  SC_SYNC: 0x200000,
+  SC_MUST_COMP: 0x400000,
+} as const;
+
+/** enum NPmode (linux/ppp_defs.h): what a PPP unit does with a network protocol's packets (PPPIOCSNPMODE). */
+export const NP_MODE = { PASS: 0, DROP: 1, ERROR: 2, QUEUE: 3 } as const;
+export type NpMode = (typeof NP_MODE)[keyof typeof NP_MODE];
+
+/** PPP protocol numbers (linux/ppp_defs.h) for pppSetNpMode. */
+export const PPP_PROTOCOL = { IP: 0x21, IPV6: 0x57 } as const;
+
+export interface Pppol2tpConnectOptions {
+  /** The tunnel's UDP or L2TP/IP socket, already known to the kernel as a tunnel. */
+  tunnelFd: number;
+  localTunnelId: number;
+  localSessionId: number;
+  peerTunnelId: number;
+  peerSessionId: number;
+  /** 2: 16-bit ids (sockaddr_pppol2tp); 3: 32-bit ids (sockaddr_pppol2tpv3). */
+  version: 2 | 3;
+  /** The tunnel socket is IPv6 (the *in6 sockaddr variants). */
+  ipv6?: boolean;
+}
+
+export interface L2tpIpSocketOptions {
+  family: 4 | 6;
+  localAddress: string;
+  /** Our Control Connection ID: the kernel delivers control messages carrying it to this socket. */
+  localConnId: number;
+  peerAddress: string;
+  peerConnId: number;
+}
+
+/** A uv_poll on one fd; see watch(). */
+export interface Watch {
+  readonly fd: number;
+  /** False once close() ran, closeFd(fd) closed the fd, or end of file or a read error ended the watch. */
+  readonly active: boolean;
+  /** Stops reading at once (no further callbacks, even for frames already queued). Idempotent. */
+  close(): void;
+}
+
+/** The addon's own exports (native/l2tp_native.c); the functions below are its typed face. */
+export interface NativeAddon {
+  pppol2tpConnect(options: Pppol2tpConnectOptions): number;
+  l2tpIpSocket(options: L2tpIpSocketOptions): number;
+  socketPair(): [number, number];
+  pppChannelIndex(fd: number): number;
+  pppOpenChannel(channelIndex: number): number;
+  pppNewUnit(unit: number): { fd: number; unit: number };
+  pppConnectChannel(channelFd: number, unit: number): void;
+  pppDisconnectChannel(channelFd: number): void;
+  pppSetMru(fd: number, mru: number): void;
+  pppSetFlags(fd: number, flags: number): void;
+  pppGetFlags(fd: number): number;
+  pppSetNpMode(unitFd: number, protocol: number, mode: number): void;
+  watchStart(fd: number, onFrame: (frame: Buffer) => void, onError?: (err: NativeError) => void): number;
+  watchStop(id: number): void;
+  watchActive(id: number): boolean;
+  writeFrame(fd: number, frame: Uint8Array): void;
+  closeFd(fd: number): void;
+  setErrorClass(ctor: typeof NativeError): void;
+  constants: Readonly<Record<string, number>>;
+}
+
+const ADDON_FILE = 'l2tp_native.node';
+
+/** native/build of this checkout or installed package: the first ancestor holding native/build.mjs. */
+function defaultBuildDir(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    if (existsSync(join(dir, 'native', 'build.mjs'))) return join(dir, 'native', 'build');
+    const parent = dirname(dir);
+    if (parent === dir) throw new NativeAddonUnavailableError('native/ not found above this module', ADDON_FILE);
+    dir = parent;
+  }
+}
+
+function buildFailureReason(buildDir: string): string {
+  try {
+    const status = JSON.parse(readFileSync(join(buildDir, 'status.json'), 'utf8')) as { ok?: boolean; reason?: string };
+    if (status.ok === false && status.reason) return `not built: ${status.reason}`;
+  } catch {
+    /* no status: the build never ran */
+  }
+  return 'not built: run `node native/build.mjs` (npm install runs it)';
+}
+
+/** A source file newer than the addon: loading it would run code that no longer matches native/*.c. */
+function newerSource(buildDir: string, addonMtime: number): string | undefined {
+  const sourceDir = dirname(buildDir);
+  let names: string[];
+  try {
+    names = readdirSync(sourceDir).filter((f) => f.endsWith('.c') || f.endsWith('.h'));
+  } catch {
+    return undefined;
+  }
+  return names.find((f) => statSync(join(sourceDir, f)).mtimeMs > addonMtime);
+}
+
+/**
+ * Loads the addon from `buildDir` (default: native/build of this package), without caching. Throws
+ * NativeAddonUnavailableError saying why when it is missing, stale or does not load.
+ */
+export function loadNativeAddonFrom(buildDir: string): NativeAddon {
+  const path = join(buildDir, ADDON_FILE);
+  if (!existsSync(path)) throw new NativeAddonUnavailableError(buildFailureReason(buildDir), path);
+  const stale = newerSource(buildDir, statSync(path).mtimeMs);
+  if (stale) throw new NativeAddonUnavailableError(`stale: native/${stale} is newer; run \`node native/build.mjs\``, path);
+  let native: NativeAddon;
+  try {
+    native = createRequire(import.meta.url)(path) as NativeAddon;
+  } catch (err) {
+    throw new NativeAddonUnavailableError(`failed to load: ${(err as Error).message}`, path);
+  }
+  native.setErrorClass(NativeError);
+  return native;
+}
+
+let loaded: NativeAddon | NativeAddonUnavailableError | undefined;
+
+function addon(): NativeAddon {
+  if (loaded === undefined) {
+    try {
+      loaded = loadNativeAddonFrom(defaultBuildDir());
+    } catch (err) {
+      loaded = err instanceof NativeAddonUnavailableError ? err : new NativeAddonUnavailableError(String(err), ADDON_FILE);
+    }
+  }
+  if (loaded instanceof NativeAddonUnavailableError) throw loaded;
+  return loaded;
+}
+
+/** Whether the addon loads here, and if not why — for `dataplane: auto` to say which plane it picked. */
+export function nativeAddonStatus(): { available: true } | { available: false; reason: string } {
+  try {
+    addon();
+    return { available: true };
+  } catch (err) {
+    return { available: false, reason: (err as Error).message };
+  }
+}
+
+/** The kernel header values the addon was compiled with (AF_PPPOX, PX_PROTO_OL2TP, SC_*, NPMODE_*, PPP_*). */
+export function kernelConstants(): Readonly<Record<string, number>> {
+  return addon().constants;
+}
+
+/**
+ * A PPPoL2TP session socket: socket(AF_PPPOX, SOCK_DGRAM, PX_PROTO_OL2TP) then connect() with
+ * sockaddr_pppol2tp (v2) or sockaddr_pppol2tpv3 (v3), or their in6 variants. Returns the fd (O_CLOEXEC,
+ * nonblocking); it is a PPP channel — see pppChannelIndex().
+ */
+export function pppol2tpConnect(options: Pppol2tpConnectOptions): number {
+  return addon().pppol2tpConnect(options);
+}
+
+/** The PPP channel index of a PPPoL2TP socket (PPPIOCGCHAN). */
+export function pppChannelIndex(fd: number): number {
+  return addon().pppChannelIndex(fd);
+}
+
+/** Opens /dev/ppp and attaches it to a channel (PPPIOCATTCHAN): the fd reads and writes the channel's LCP frames. */
+export function pppOpenChannel(channelIndex: number): number {
+  return addon().pppOpenChannel(channelIndex);
+}
+
+/** Opens /dev/ppp and creates a PPP unit, the pppN interface (PPPIOCNEWUNIT); unit -1 lets the kernel choose. */
+export function pppNewUnit(unit = -1): { fd: number; unit: number } {
+  return addon().pppNewUnit(unit);
+}
+
+/** Connects a channel (a pppOpenChannel fd) to a unit (PPPIOCCONNECT). */
+export function pppConnectChannel(channelFd: number, unit: number): void {
+  addon().pppConnectChannel(channelFd, unit);
+}
+
+/** Disconnects a channel from its unit (PPPIOCDISCONN). */
+export function pppDisconnectChannel(channelFd: number): void {
+  addon().pppDisconnectChannel(channelFd);
+}
+
+/** Sets the maximum receive unit of a unit or channel fd (PPPIOCSMRU). */
+export function pppSetMru(fd: number, mru: number): void {
+  addon().pppSetMru(fd, mru);
+}
+
+/** Sets the PPP_FLAGS bits of a unit fd (PPPIOCSFLAGS). */
+export function pppSetFlags(fd: number, flags: number): void {
+  addon().pppSetFlags(fd, flags);
+}
+
+/** Reads the PPP_FLAGS bits of a unit fd (PPPIOCGFLAGS). */
+export function pppGetFlags(fd: number): number {
+  return addon().pppGetFlags(fd);
+}
+
+/** Sets what a unit does with one network protocol's packets (PPPIOCSNPMODE with struct npioctl). */
+export function pppSetNpMode(unitFd: number, protocol: number, mode: NpMode): void {
+  addon().pppSetNpMode(unitFd, protocol, mode);
+}
+
+/**
+ * An L2TPv3-over-IP tunnel socket: socket(AF_INET[6], SOCK_DGRAM, IPPROTO_L2TP), bind() to
+ * sockaddr_l2tpip{localAddress, localConnId}, connect() to {peerAddress, peerConnId}. Returns the fd
+ * (O_CLOEXEC, nonblocking) for the kernel data plane to hand to the kernel as a managed tunnel.
+ */
+export function l2tpIpSocket(options: L2tpIpSocketOptions): number {
+  return addon().l2tpIpSocket(options);
+}
+
+/**
+ * Reads frames from `fd` as it becomes readable (uv_poll): one read() per frame (at most 65535 bytes),
+ * `onFrame` once per frame, in order. End of file or a read error ends the watch and goes to `onError`; so does
+ * a datagram socket's pending ICMP error (ECONNREFUSED...), but that one leaves the watch `active`.
+ * The watch does not own the fd: close it with closeFd(), which stops the watch first — never with fs.close()
+ * while watched, since libuv could then poll whatever file next gets that number.
+ */
+export function watch(fd: number, onFrame: (frame: Buffer) => void, onError?: (err: NativeError) => void): Watch {
+  const native = addon();
+  const id = native.watchStart(fd, onFrame, onError);
+  return {
+    fd,
+    get active() {
+      return native.watchActive(id);
+    },
+    close() {
+      native.watchStop(id);
+    },
+  };
+}
+
+/**
+ * Writes one frame with one write(). A full socket buffer throws NativeError code 'EAGAIN' (nothing was
+ * written): count it as a drop, as the kernel would.
+ */
+export function writeFrame(fd: number, frame: Uint8Array): void {
+  addon().writeFrame(fd, frame);
+}
+
+/** Closes an fd from this module, stopping this thread's watches on it first. */
+export function closeFd(fd: number): void {
+  addon().closeFd(fd);
+}
+
+/** Test only: an AF_UNIX SOCK_SEQPACKET pair (nonblocking), which keeps frame boundaries like the real fds do. */
+export function socketPair(): [number, number] {
+  return addon().socketPair();
+}
