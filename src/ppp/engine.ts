@@ -18,7 +18,7 @@ import { Keepalive } from './keepalive.js';
 import { LcpPolicy } from './lcp.js';
 import { NetworkPhase } from './network-phase.js';
 import { judgeProxyLcp, proxyAuthRequest } from './proxy.js';
-import type { PppDownCause, PppDownReason, PppEngineConfig, PppEngineState, PppPhase, PppUpInfo, ProxyLcp, ProxyOutcome } from './types.js';
+import type { PppDownCause, PppDownReason, PppEngineConfig, PppEngineState, PppLayerName, PppLayerSignal, PppPhase, PppUpInfo, ProxyLcp, ProxyOutcome } from './types.js';
 
 const DOWN_STATES: ReadonlySet<FsmStateName> = new Set(['Initial', 'Starting', 'Closed', 'Stopped']);
 const DEFAULT_SERVER_AUTH: readonly AuthProtocolName[] = ['chap', 'pap'];
@@ -277,7 +277,8 @@ export class PppEngine implements ProtocolOwner {
     this.close(cause, reason);
   }
 
-  layer(p: ControlProtocol, signal: 'up' | 'down' | 'started' | 'finished'): void {
+  layer(p: ControlProtocol, signal: PppLayerSignal): void {
+    if (this.c.onLayer) this.callback('onLayer', () => this.c.onLayer!(p.name as PppLayerName, signal));
     if (p === this.lcp) {
       if (signal === 'up') this.linkUp();
       else if (signal === 'down') this.linkDown();

@@ -70,6 +70,11 @@ export type PppDownCause =
   | 'address-exhausted'
   | 'renegotiation'; // LCP renegotiated after the session was up
 
+/** The control protocols of a link, as `onLayer` names them. */
+export type PppLayerName = 'LCP' | 'IPCP' | 'IPv6CP';
+/** RFC 1661 §4.4 This-Layer-Up, -Down, -Started, -Finished. */
+export type PppLayerSignal = 'up' | 'down' | 'started' | 'finished';
+
 export interface PppDownReason {
   cause: PppDownCause;
   message: string;
@@ -124,6 +129,12 @@ export interface PppEngineConfig {
   onUp?(info: PppUpInfo): void;
   onDown?(reason: PppDownReason): void;
   onPhase?(phase: PppPhase): void;
+  /**
+   * One of the link's control protocols signalled its layer (RFC 1661 §4.4), before the engine acts
+   * on it: when LCP, IPCP and IPv6CP each opened or gave up, which phases alone do not tell apart
+   * (the load generator's per-protocol set-up latencies and failure causes).
+   */
+  onLayer?(protocol: PppLayerName, signal: PppLayerSignal): void;
   /** Network-layer packets (IPv4 0x0021, IPv6 0x0057) while their NCP is Opened (null data plane). */
   onData?(protocol: number, payload: Buffer): void;
 }

@@ -174,6 +174,35 @@ describe('PppEngine client ⇄ server', () => {
     expect(t.server.engine.ipv6cp!.layer).toBe('finished');
   });
 
+  it('onLayer tells when each protocol opened (LCP, then IPCP and IPv6CP after authentication) and gave up', async () => {
+    const seen: string[] = [];
+    const t = pair({
+      server: { ipv6cp: true },
+      client: { ipv6cp: true, onLayer: (p, s) => seen.push(`${p} ${s} ${t.client.engine.phase}`), onPhase: (p) => seen.push(p) },
+    });
+    t.server.engine.start();
+    t.client.engine.start();
+    await run(t.clock, 2000);
+    expect(t.client.ups).toHaveLength(1);
+    const ups = seen.filter((x) => / up /.test(x));
+    // Reported before the engine acts: LCP up while still establishing, the NCPs up in the Network phase.
+    expect(ups).toEqual(['LCP up establish', expect.stringMatching(/^IP(v6)?CP up network$/), expect.stringMatching(/^IP(v6)?CP up network$/)]);
+    expect(new Set(ups.slice(1)).size).toBe(2);
+    expect(seen.indexOf('authenticate')).toBeGreaterThan(seen.indexOf('LCP up establish'));
+    expect(seen.indexOf('network')).toBeLessThan(seen.findIndex((x) => x.startsWith('IPCP up')));
+
+    // An NCP the peer refuses: IPv6CP finished, IPCP up, and the engine behaves as without the hook.
+    const refused: string[] = [];
+    const r = pair({ server: { ipv6cp: false }, client: { ipv6cp: true, onLayer: (p, s) => refused.push(`${p} ${s}`) } });
+    r.server.engine.start();
+    r.client.engine.start();
+    await run(r.clock, 2000);
+    expect(refused).toContain('IPv6CP finished');
+    expect(refused).toContain('IPCP up');
+    expect(r.client.ups[0]!.address).toBe('192.0.2.10');
+    expect(r.client.ups[0]!.interfaceId).toBeUndefined();
+  });
+
   it('IPv6CP: both ends agree on distinct non-zero interface identifiers', async () => {
     const t = pair({ server: { ipv6cp: true }, client: { ipv6cp: true } });
     t.server.engine.start();
