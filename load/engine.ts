@@ -15,7 +15,8 @@ import { TimerWheel } from '../src/workers/timer-wheel.js';
 import type { LacCall } from './lac-call.js';
 import { LacTunnel, type LacHost, type TunnelCause } from './lac-tunnel.js';
 import type { LoadOptions } from './options.js';
-import { CauseTable, newCounters, newHistogram, type Counters, type Histogram, type Phase, type WorkerStats } from './stats.js';
+import { CauseTable, newCounters, newHistograms, PHASES, type Counters, type Histogram, type Phase, type WorkerStats } from './stats.js';
+import { ipv4ToInt } from './options.js';
 import type { TunnelPlan, WorkerPlan } from './thread-messages.js';
 import { closeSocket, familyOf, openSocket } from './udp.js';
 
@@ -53,13 +54,15 @@ export class LoadEngine implements LacHost {
   readonly clock = new TimerWheel({ tickMs: 50 });
   readonly options: LoadOptions;
   readonly counters: Counters = newCounters();
-  readonly hist: Record<Phase, Histogram> = { tunnel: newHistogram(), call: newHistogram(), teardown: newHistogram() };
+  readonly hist: Record<Phase, Histogram> = newHistograms();
   readonly failures = new CauseTable();
   readonly cleared = new CauseTable();
   firstCallAt: number | null = null;
   lastCallUpAt: number | null = null;
   firstTunnelAt: number | null = null;
   lastTunnelUpAt: number | null = null;
+  addressLow: number | null = null;
+  addressHigh: number | null = null;
 
   private readonly tunnels = new Map<number, LacTunnel>();
   private readonly attempts = new Map<LacTunnel, Attempt>();
@@ -164,7 +167,7 @@ export class LoadEngine implements LacHost {
 
     while (this.placedHead < this.placed.length) {
       const c = this.placed[this.placedHead]!;
-      if (c.state === 'waitReply' || c.state === 'waitAck') {
+      if (c.settingUp) {
         if (c.deadline > now) break;
         c.setupTimedOut();
       }
@@ -266,8 +269,8 @@ export class LoadEngine implements LacHost {
       return;
     }
     if (!h.isControl) {
-      // PPP mode will hand these to the subscriber's PPP engine.
       this.counters.dataPackets++;
+      if (this.options.ppp) this.tunnels.get(h.tunnelId)?.receiveData(h.sessionId, buf.subarray(h.headerLength, h.messageLength));
       return;
     }
     const t = this.tunnels.get(h.tunnelId);
@@ -302,6 +305,13 @@ export class LoadEngine implements LacHost {
       this.held.push({ call: c, due: now + this.options.holdMs });
       this.schedule();
     }
+  }
+
+  addressAssigned(address: string): void {
+    this.counters.addressesAssigned++;
+    const n = ipv4ToInt(address);
+    if (this.addressLow === null || n < this.addressLow) this.addressLow = n;
+    if (this.addressHigh === null || n > this.addressHigh) this.addressHigh = n;
   }
 
   tunnelClosed(t: LacTunnel, cause: TunnelCause | undefined, wasUp: boolean): void {
@@ -357,13 +367,15 @@ export class LoadEngine implements LacHost {
     return {
       worker,
       counters: { ...this.counters },
-      hist: { tunnel: [...this.hist.tunnel], call: [...this.hist.call], teardown: [...this.hist.teardown] },
+      hist: Object.fromEntries(PHASES.map((p) => [p, [...this.hist[p]]])) as Record<Phase, Histogram>,
       failures: this.failures.list(),
       cleared: this.cleared.list(),
       firstCallAt: this.firstCallAt,
       lastCallUpAt: this.lastCallUpAt,
       firstTunnelAt: this.firstTunnelAt,
       lastTunnelUpAt: this.lastTunnelUpAt,
+      addressLow: this.addressLow,
+      addressHigh: this.addressHigh,
       elu,
       settled: this.settled,
       done: this.done,

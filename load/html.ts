@@ -3,11 +3,26 @@
  * browser opens offline. The JSON report is embedded too, so the page is the whole record.
  */
 import { describeCause, type LoadReport } from './report.js';
-import { PHASES } from './stats.js';
+import { PHASES, PPP_STAGES, type Phase } from './stats.js';
 import { esc, histogramChart, lineChart } from './svg.js';
 
 const COLORS = { up: '#2b7bb9', active: '#3aa655', inProgress: '#e8a33d', failed: '#d0453b', tunnels: '#7d5ba6', gen: '#2b7bb9', target: '#d0453b' };
-const PHASE_COLOR: Record<string, string> = { tunnel: '#7d5ba6', call: '#2b7bb9', teardown: '#3aa655' };
+const PHASE_COLOR: Record<Phase, string> = { tunnel: '#7d5ba6', call: '#2b7bb9', lcp: '#e8a33d', auth: '#c4572a', ipcp: '#1f9e89', ipv6cp: '#5b8c2a', teardown: '#3aa655' };
+const PHASE_TEXT: Record<Phase, string> = {
+  tunnel: 'SCCRQ until the SCCCN is acknowledged',
+  call: 'ICRQ until the ICCN is acknowledged',
+  lcp: 'PPP start (ICCN) until LCP Opened',
+  auth: 'LCP Opened until authentication passed',
+  ipcp: 'Network phase until IPCP Opened',
+  ipv6cp: 'Network phase until IPv6CP Opened',
+  teardown: 'CDN until acknowledged',
+};
+
+/** The phases this run measures: the PPP ones only in PPP mode (IPv6CP only when asked for). */
+function phasesOf(r: LoadReport): Phase[] {
+  const ppp = r.options.ppp;
+  return PHASES.filter((p) => ((PPP_STAGES as readonly string[]).includes(p) ? ppp !== null && (p !== 'ipv6cp' || ppp.ipv6cp) : true));
+}
 
 const CSS = `
 body{font:14px/1.45 system-ui,sans-serif;margin:24px auto;max-width:820px;color:#222}
@@ -30,7 +45,8 @@ export function renderHtml(r: LoadReport): string {
   const parts: string[] = [];
   parts.push(`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${esc(title)}</title><style>${CSS}</style></head><body>`);
   parts.push(`<h1>${esc(title)}</h1>`);
-  parts.push(`<p class="muted">${esc(r.startedAt)} – ${esc(r.endedAt)} · ${r.wallSeconds} s · outcome <b>${esc(r.outcome)}</b>${r.reason ? ` (${esc(r.reason)})` : ''} · L2TPv${o.version}, rate ${o.rate}/s, max outstanding ${o.maxOutstanding}, ${o.workers} worker(s)</p>`);
+  const ppp = o.ppp ? ` · PPP subscribers: ${o.ppp.auth.toUpperCase()}, IPCP${o.ppp.ipv6cp ? ' + IPv6CP' : ''}${o.ppp.proxyLcp ? `, proxy LCP${o.ppp.proxyAuth ? ' + authentication' : ''}` : ''}` : ' · control plane only';
+  parts.push(`<p class="muted">${esc(r.startedAt)} – ${esc(r.endedAt)} · ${r.wallSeconds} s · outcome <b>${esc(r.outcome)}</b>${r.reason ? ` (${esc(r.reason)})` : ''} · L2TPv${o.version}, rate ${o.rate}/s, max outstanding ${o.maxOutstanding}, ${o.workers} worker(s)${esc(ppp)}</p>`);
   if (r.cpu.warning) parts.push(`<p class="warn">${esc(r.cpu.warning)}</p>`);
 
   parts.push('<h2>Summary</h2>');
@@ -47,16 +63,24 @@ export function renderHtml(r: LoadReport): string {
       ['Generator CPU', `${n(r.cpu.generator.cpuSeconds, ' s')} (${n(r.cpu.generator.percentOfOneCore, '% of one core')})`],
       ['Target CPU', r.cpu.target ? `${n(r.cpu.target.cpuSeconds, ' s')} (${n(r.cpu.target.percentOfOneCore, '% of one core')})` : 'not measured (--target-pid)'],
       ['Sessions per target CPU-second', r.cpu.target ? n(r.cpu.target.callsPerCpuSecond) : '—'],
+      ...(r.ppp
+        ? ([
+            ['Subscriber addresses (IPCP)', `${n(r.ppp.addressesAssigned)}: ${r.ppp.lowestAddress ?? '—'} – ${r.ppp.highestAddress ?? '—'}`],
+            ['LCP Echo-Requests answered', n(r.ppp.lcpEchoRequestsAnswered)],
+            ...(o.ppp?.proxyLcp ? ([['Proxy LCP renegotiated by the LNS', n(r.ppp.proxyLcpRefused)]] as [string, string][]) : []),
+          ] as [string, string][])
+        : []),
     ]),
   );
 
   parts.push('<h2>Latency (ms)</h2>');
   parts.push('<table><tr><th>phase</th><th>count</th><th>p50</th><th>p95</th><th>p99</th><th>mean</th></tr>');
-  for (const p of PHASES) {
+  const phases = phasesOf(r);
+  for (const p of phases) {
     const l = r.latencyMs[p];
     parts.push(`<tr><td>${p}</td><td class="n">${n(l.count)}</td><td class="n">${n(l.p50)}</td><td class="n">${n(l.p95)}</td><td class="n">${n(l.p99)}</td><td class="n">${n(l.mean)}</td></tr>`);
   }
-  parts.push('</table><p class="muted">tunnel: SCCRQ until the SCCCN is acknowledged; call: ICRQ until the ICCN is acknowledged; teardown: CDN until acknowledged.</p>');
+  parts.push(`</table><p class="muted">${esc(phases.map((p) => `${p}: ${PHASE_TEXT[p]}`).join('; '))}.</p>`);
 
   parts.push('<h2>Over time</h2>');
   parts.push(
@@ -79,8 +103,8 @@ export function renderHtml(r: LoadReport): string {
   parts.push(lineChart({ id: 'chart-cpu', title: 'CPU over time', xs: tl.t, yLabel: '% of one core', series: cpuSeries }));
 
   parts.push('<h2>Latency histograms</h2>');
-  for (const p of PHASES) {
-    parts.push(histogramChart({ id: `chart-latency-${p}`, title: `${p} latency`, lows: r.histograms.bucketLowMs, counts: r.histograms[p], color: PHASE_COLOR[p]! }));
+  for (const p of phases) {
+    parts.push(histogramChart({ id: `chart-latency-${p}`, title: `${p} latency`, lows: r.histograms.bucketLowMs, counts: r.histograms[p], color: PHASE_COLOR[p] }));
   }
 
   parts.push('<h2>Failures by cause</h2>');

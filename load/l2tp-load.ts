@@ -16,12 +16,13 @@ const EPILOG = `
 Examples:
   l2tp-load --target 127.0.0.1 --tunnels 100 --sessions-per-tunnel 100 --rate 2000 --json r.json --html r.html
   l2tp-load --config load.yaml --target-pid $(pidof l2tpd)
+  l2tp-load --target 127.0.0.1 --tunnels 100 --sessions-per-tunnel 100 --ppp --auth chap --user 'user{n}@realm' --password 'pw{n}'
 
 Only loopback (127.0.0.0/8, ::1) and 198.18.0.0/15 targets are accepted.`;
 
 function program(): Command {
   return new Command('l2tp-load')
-    .description('L2TP load generator: emulates LACs (SCCRQ/SCCRP/SCCCN, ICRQ/ICRP/ICCN, CDN, StopCCN) against an LNS')
+    .description('L2TP load generator: emulates LACs (SCCRQ/SCCRP/SCCCN, ICRQ/ICRP/ICCN, CDN, StopCCN) and their PPP subscribers against an LNS')
     .option('--target <host[:port]>', 'the LNS (port 1701 by default)')
     .option('--tunnels <n>', 'tunnels (emulated LACs) [1]')
     .option('--sessions-per-tunnel <m>', 'incoming calls per tunnel [1]')
@@ -48,6 +49,13 @@ function program(): Command {
     .option('--setup-timeout <seconds>', 'a tunnel or call not established by then is abandoned [30]')
     .option('--abort-after <n>', 'abort when this many tunnel attempts failed and none came up [10]')
     .option('--receive-window <n>', 'our Receive Window Size AVP [256]')
+    .option('--ppp', 'PPP subscriber mode: each call carries a subscriber (LCP, authentication, IPCP); up when IPCP is Opened')
+    .addOption(new Option('--auth <protocol>', 'PPP: the authentication the subscriber agrees to [pap]').choices(['pap', 'chap', 'mschapv2']))
+    .option('--user <template>', 'PPP: user name; {n} becomes the subscriber index (0-based, global) [user{n}]')
+    .option('--password <template>', 'PPP: password; {n} as in --user [pw{n}]')
+    .option('--ipv6cp', 'PPP: negotiate IPv6CP too; up only when both NCPs are Opened')
+    .option('--proxy-lcp', 'PPP: the LAC negotiates LCP itself and hands it over in the ICCN (RFC 2661 §4.4.5)')
+    .option('--proxy-auth', 'PPP: with --proxy-lcp, the PAP request / CHAP response goes in the ICCN too')
     .option('--no-progress', 'no progress line (it is off anyway when stdout is not a terminal)')
     .addHelpText('after', EPILOG)
     .helpOption('-h, --help')

@@ -3,24 +3,37 @@
  * LNS acknowledges the ICCN (it has then seen the whole exchange), cleared with CDN. A plain object
  * with a state field, not an actor: a load generator holds a million of these.
  *
+ * PPP mode: after ICRP the call carries a subscriber (ppp-subscriber.ts) and is established only
+ * when the subscriber's PPP is up (`ppp` until then); the ICCN's acknowledgement still times `call`.
+ *
  * Counters move on every state change so that, at any moment,
  *   attempted = up + failed + inProgress   and   up = active + clearedByPeer + tornDown + tearingDown.
  */
-import { CdnResult, getAvp, MessageTypes, type ControlMessage } from '../src/protocol/index.js';
+import { CdnResult, getAvp, MessageTypes, type AvpInstance, type ControlMessage } from '../src/protocol/index.js';
 import { DEFAULT_SESSION_OPTIONS } from '../src/actors/options.js';
+import { maybeHide } from '../src/actors/handshake.js';
 import { buildCdn, buildSessionMessage, judgeSessionMessage, type SessionData } from '../src/actors/session-messages.js';
+import type { Refusal } from '../src/actors/tunnel-machine.js';
+import type { PppUpInfo } from '../src/ppp/types.js';
+import { PppSubscriber, type CauseIn, type SubscriberCall } from './ppp-subscriber.js';
 import { recordLatency, type Cause } from './stats.js';
 import type { LacTunnel } from './lac-tunnel.js';
 
-export type CallState = 'waitReply' | 'waitAck' | 'up' | 'clearing' | 'done';
+/** `ppp`: the L2TP part is done (or under way with proxy LCP) and the subscriber negotiates. */
+export type CallState = 'waitReply' | 'waitAck' | 'ppp' | 'up' | 'clearing' | 'done';
 
-type CauseIn = Omit<Cause, 'count' | 'phase'>;
+/** RFC 2661 §4.3: the proxy authentication AVPs carry credentials; hidden with --hide-avps. */
+const HIDE_PROXY_AUTH = new Set([30, 31, 32, 33]);
 
-export class LacCall {
+export class LacCall implements SubscriberCall {
   state: CallState = 'waitReply';
+  /** PPP mode: the subscriber, from ICRP on. */
+  private ppp: PppSubscriber | undefined;
+  private iccnAcked = false;
   readonly data: SessionData;
-  /** performance.now() of the ICRQ, then of the CDN when we clear. */
-  private t0 = performance.now();
+  /** performance.now() of the ICRQ, and of our CDN when we clear. */
+  private readonly placedAt = performance.now();
+  private clearedAt = 0;
   /** performance.now() by which set-up must be done; the engine sweeps these in order (no timer per call). */
   deadline = 0;
 
@@ -49,8 +62,13 @@ export class LacCall {
     return this.data.localSessionId;
   }
 
-  private get host() {
+  get host() {
     return this.tunnel.host;
+  }
+
+  /** Between ICRQ and established: the engine's set-up deadline applies. */
+  get settingUp(): boolean {
+    return this.state === 'waitReply' || this.state === 'waitAck' || this.state === 'ppp';
   }
 
   /** Send the ICRQ; the engine then watches `deadline`. */
@@ -59,7 +77,7 @@ export class LacCall {
     c.callsAttempted++;
     c.callsInProgress++;
     this.host.noteCallStart();
-    this.deadline = this.t0 + this.host.options.setupTimeoutMs;
+    this.deadline = this.placedAt + this.host.options.setupTimeoutMs;
     this.tunnel.sendMessage(MessageTypes.ICRQ, buildSessionMessage('ICRQ', this.data, this.tunnel.options), 0);
   }
 
@@ -73,9 +91,14 @@ export class LacCall {
           this.sendCdn(v.resultCode, v.errorCode, v.message);
           return this.fail({ kind: 'bad-icrp', resultCode: v.resultCode, ...(v.errorCode !== undefined ? { errorCode: v.errorCode } : {}), message: v.message ?? 'ICRP refused' });
         }
-        this.state = 'waitAck';
-        const index = this.tunnel.sendMessage(MessageTypes.ICCN, buildSessionMessage('ICCN', this.data, this.tunnel.options), this.data.peerSessionId);
-        this.tunnel.whenAcked(index, this);
+        if (!this.host.options.ppp) {
+          this.state = 'waitAck';
+          return this.connect([]);
+        }
+        this.state = 'ppp';
+        // {n}: the subscriber's global index; calls are numbered from 1 in each tunnel.
+        this.ppp = new PppSubscriber(this, this.tunnel.index * this.host.options.sessionsPerTunnel + this.id - 1);
+        this.ppp.start();
         return;
       }
       case MessageTypes.CDN: {
@@ -88,6 +111,7 @@ export class LacCall {
         };
         if (this.state === 'up') this.clearedByPeer(cause);
         else if (this.state === 'clearing') this.tornDown();
+        else if (this.state === 'ppp') this.ppp!.clearedByPeer(cause);
         else if (this.state !== 'done') this.fail(cause);
         return;
       }
@@ -97,10 +121,24 @@ export class LacCall {
     }
   }
 
+  /** ICCN (with proxy LCP AVPs, if any): connected. Its acknowledgement ends the `call` phase. */
+  connect(extra: AvpInstance[]): void {
+    const avps = buildSessionMessage('ICCN', this.data, this.tunnel.options);
+    if (extra.length > 0) avps.push(...maybeHide(this.tunnel.options, extra, HIDE_PROXY_AUTH));
+    const onWire = this.ppp ? () => this.ppp?.lnsReady() : undefined;
+    this.tunnel.whenAcked(this.tunnel.sendMessage(MessageTypes.ICCN, avps, this.data.peerSessionId, onWire), this);
+  }
+
   /** The LNS acknowledged our ICCN (or, when clearing, our CDN). */
   acked(): void {
-    if (this.state === 'waitAck') this.established();
-    else if (this.state === 'clearing') this.tornDown();
+    if (this.state === 'done') return;
+    if (!this.iccnAcked) {
+      this.iccnAcked = true;
+      recordLatency(this.host.hist.call, performance.now() - this.placedAt);
+      if (this.state === 'waitAck') this.established();
+    } else if (this.state === 'clearing') {
+      this.tornDown();
+    }
   }
 
   private established(): void {
@@ -109,9 +147,32 @@ export class LacCall {
     c.callsInProgress--;
     c.callsUp++;
     c.callsActive++;
-    recordLatency(this.host.hist.call, performance.now() - this.t0);
     this.data.establishedAt = Date.now();
     this.host.callUp(this);
+  }
+
+  // ---- the subscriber (PPP mode) ------------------------------------------------------------
+
+  sendFrame(frame: Buffer): void {
+    if (this.state === 'ppp' || this.state === 'up') this.tunnel.sendData(this.data.peerSessionId, frame);
+  }
+
+  up(info: PppUpInfo): void {
+    if (this.state !== 'ppp') return;
+    this.host.addressAssigned(info.address!);
+    this.established();
+  }
+
+  failed(phase: Cause['phase'], cause: CauseIn, cdn: Refusal | undefined): void {
+    if (this.state !== 'ppp') return;
+    if (cdn) this.sendCdn(cdn.resultCode, cdn.errorCode, cdn.message);
+    this.fail(cause, phase);
+  }
+
+  down(cause: CauseIn, cdn: Refusal): void {
+    if (this.state !== 'up') return;
+    this.sendCdn(cdn.resultCode, cdn.errorCode, cdn.message);
+    this.clearedByPeer(cause);
   }
 
   /** We clear an established call: CDN result 3 (administrative), RFC 2661 §6.12. */
@@ -121,7 +182,8 @@ export class LacCall {
     c.callsActive--;
     c.callsTearingDown++;
     this.state = 'clearing';
-    this.t0 = performance.now();
+    this.ppp?.stop();
+    this.clearedAt = performance.now();
     const index = this.sendCdn(CdnResult.Administrative, undefined, 'load test hold time over');
     this.tunnel.whenAcked(index, this);
   }
@@ -130,7 +192,7 @@ export class LacCall {
     const c = this.host.counters;
     c.callsTearingDown--;
     c.callsTornDown++;
-    recordLatency(this.host.hist.teardown, performance.now() - this.t0);
+    recordLatency(this.host.hist.teardown, performance.now() - this.clearedAt);
     this.finish();
   }
 
@@ -142,20 +204,22 @@ export class LacCall {
     this.finish();
   }
 
-  private fail(cause: CauseIn): void {
+  private fail(cause: CauseIn, phase: Cause['phase'] = 'call'): void {
     const c = this.host.counters;
     c.callsInProgress--;
     c.callsFailed++;
-    this.host.failures.add({ phase: 'call', ...cause });
+    this.host.failures.add({ phase, ...cause });
     this.finish();
   }
 
   /** Called by the engine once `deadline` has passed. */
   setupTimedOut(): void {
-    if (this.state !== 'waitReply' && this.state !== 'waitAck') return;
+    if (!this.settingUp) return;
     this.sendCdn(CdnResult.NotEstablishedInTime, undefined, 'not established in time');
+    const ms = this.host.options.setupTimeoutMs;
+    if (this.state === 'ppp') return this.fail({ kind: 'timeout', message: `PPP not up within ${ms} ms` }, this.ppp!.phase);
     const what = this.state === 'waitReply' ? 'no ICRP' : 'ICCN not acknowledged';
-    this.fail({ kind: 'timeout', message: `${what} within ${this.host.options.setupTimeoutMs} ms` });
+    this.fail({ kind: 'timeout', message: `${what} within ${ms} ms` });
   }
 
   /**
@@ -163,8 +227,9 @@ export class LacCall {
    * stay counted as in progress (interrupted) and established ones as active (held to the end).
    */
   tunnelDown(cause: CauseIn | undefined): void {
+    this.ppp?.stop();
     if (cause !== undefined) {
-      if (this.state === 'waitReply' || this.state === 'waitAck') this.fail(cause);
+      if (this.settingUp) this.fail(cause, this.state === 'ppp' ? this.ppp!.phase : 'call');
       else if (this.state === 'up') this.clearedByPeer(cause);
       else if (this.state === 'clearing') this.tornDown();
     }
@@ -179,8 +244,14 @@ export class LacCall {
     );
   }
 
+  /** A data message's payload for this call: a frame for its subscriber. */
+  receiveFrame(frame: Buffer): void {
+    if (this.state === 'ppp' || this.state === 'up') this.ppp?.receive(frame);
+  }
+
   private finish(): void {
     this.state = 'done';
+    this.ppp?.stop();
     this.tunnel.callDone(this);
   }
 }

@@ -15,6 +15,7 @@ import {
   decodeControlBody,
   deriveV3AuthKey,
   encodeControl,
+  encodeData,
   GeneralError,
   getAvp,
   HiddenAvpError,
@@ -32,7 +33,7 @@ import { DEFAULT_TUNNEL_OPTIONS, type TunnelOptions } from '../src/actors/option
 import { buildSccrq, buildScccn, buildStopCcn, judgeSccrp, type TunnelData } from '../src/actors/handshake.js';
 import { LacCall } from './lac-call.js';
 import { signing, verified } from './v3-auth.js';
-import type { Endpoint, LoadOptions } from './options.js';
+import { expandTemplate, type Endpoint, type LoadOptions } from './options.js';
 import { recordLatency, type Cause, type CauseTable, type Counters, type Histogram, type Phase } from './stats.js';
 
 export type TunnelCause = Omit<Cause, 'count' | 'phase'>;
@@ -51,6 +52,8 @@ export interface LacHost {
   /** `cause` undefined: closed by us at the end of the run. */
   tunnelClosed(t: LacTunnel, cause: TunnelCause | undefined, wasUp: boolean): void;
   callUp(c: LacCall): void;
+  /** PPP mode: a subscriber came up with this IPv4 address. */
+  addressAssigned(address: string): void;
 }
 
 /** A message whose header was sound but whose body would not decode: sequenced all the same, so acks flow. */
@@ -75,6 +78,8 @@ export class LacTunnel {
   /** Messages handed to the channel so far: the index of the next one. */
   private queued = 0;
   private readonly ackWaits: AckWait[] = [];
+  /** Told once when their message first leaves (the channel may hold it back: window, slow start). */
+  private readonly onWire = new Map<ControlMessage, () => void>();
   private ackHead = 0;
   private readonly t0 = performance.now();
   private readonly authKey: Buffer | undefined;
@@ -102,7 +107,7 @@ export class LacTunnel {
       maxRetransmits: o.maxRetransmits,
       // Every reply we send carries the ack; a ZLB goes out only for what we do not answer (CDN, HELLO, StopCCN).
       ackDelayMs: 0,
-      hostName: o.hostname.replaceAll('{n}', String(index)),
+      hostName: expandTemplate(o.hostname, index),
       vendorName: 'l2tp-load',
     };
     this.peer = { ...o.target };
@@ -163,9 +168,11 @@ export class LacTunnel {
   }
 
   /** Queue a control message; returns its index for `whenAcked`. */
-  sendMessage(messageType: number, avps: AvpInstance[], peerSessionId: number): number {
+  sendMessage(messageType: number, avps: AvpInstance[], peerSessionId: number, onWire?: () => void): number {
     const v = this.data.version;
-    this.channel.send({ version: v, tunnelId: this.data.peerTunnelId, sessionId: v === 2 ? peerSessionId : 0, ns: 0, nr: 0, messageType, messageTypeMandatory: true, avps });
+    const m: ControlMessage = { version: v, tunnelId: this.data.peerTunnelId, sessionId: v === 2 ? peerSessionId : 0, ns: 0, nr: 0, messageType, messageTypeMandatory: true, avps };
+    if (onWire) this.onWire.set(m, onWire);
+    this.channel.send(m);
     return this.queued++;
   }
 
@@ -177,6 +184,17 @@ export class LacTunnel {
 
   callDone(c: LacCall): void {
     this.calls[c.id] = undefined;
+  }
+
+  /** A data message for call `sessionId` (ours): a PPP frame for its subscriber. */
+  receiveData(sessionId: number, payload: Buffer): void {
+    if (this.state === 'established') this.calls[sessionId]?.receiveFrame(payload);
+  }
+
+  /** A PPP frame to the LNS in an L2TP data message (RFC 2661 §5.3; no sequencing, no Length). */
+  sendData(peerSessionId: number, frame: Buffer): void {
+    this.host.counters.dataSent++;
+    this.host.transmit(this, encodeData({ version: 2, tunnelId: this.data.peerTunnelId, sessionId: peerSessionId, priority: false, lengthPresent: false, payload: frame }));
   }
 
   // ---- inbound -----------------------------------------------------------------------------
@@ -337,6 +355,11 @@ export class LacTunnel {
     }
     const digest = auth && m.messageType !== undefined ? signing(this.data, this.authKey!, m.messageType) : undefined;
     this.host.transmit(this, encodeControl(m, { secret: this.options.secret, digest }));
+    const onWire = this.onWire.size > 0 ? this.onWire.get(m) : undefined;
+    if (onWire) {
+      this.onWire.delete(m);
+      onWire();
+    }
   }
 
   // ---- ending ------------------------------------------------------------------------------

@@ -9,6 +9,7 @@
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import { parse as parseYaml } from 'yaml';
+import type { AuthProtocolName } from '../src/ppp/auth/types.js';
 
 export class LoadOptionError extends Error {
   override readonly name = 'LoadOptionError';
@@ -67,7 +68,27 @@ export interface LoadOptions {
   abortAfter: number;
   /** Our Receive Window Size AVP. */
   receiveWindowSize: number;
+  /** PPP subscriber mode; null: control plane only (the LNS's PPP is not answered). */
+  ppp: PppLoadOptions | null;
 }
+
+/** Each call carries a subscriber: the client side of our PPP engine, up when its NCPs are Opened. */
+export interface PppLoadOptions {
+  /** The one protocol the subscriber agrees to (it Naks the LNS toward it). */
+  auth: AuthProtocolName;
+  /** `{n}` becomes the subscriber's global index: tunnel number × sessions per tunnel + call number (0-based). */
+  user: string;
+  password: string;
+  /** Also negotiate IPv6CP; the session is up only when both NCPs are Opened. */
+  ipv6cp: boolean;
+  /** The LAC negotiates LCP with the subscriber itself and hands it over in the ICCN (RFC 2661 §4.4.5). */
+  proxyLcp: boolean;
+  /** With proxy LCP, the subscriber's PAP request or CHAP response goes in the ICCN too. */
+  proxyAuth: boolean;
+}
+
+/** `{n}` in a --user/--password/--hostname template. */
+export const expandTemplate = (template: string, n: number): string => template.replaceAll('{n}', String(n));
 
 const DEFAULTS = {
   tunnels: 1,
@@ -84,7 +105,14 @@ const DEFAULTS = {
   setupTimeoutMs: 30_000,
   abortAfter: 10,
   receiveWindowSize: 256,
+  auth: 'pap',
+  user: 'user{n}',
+  password: 'pw{n}',
 } as const;
+
+const AUTH_PROTOCOLS: readonly AuthProtocolName[] = ['pap', 'chap', 'mschapv2'];
+/** Options that mean something only with --ppp. */
+const PPP_KEYS = ['auth', 'user', 'password', 'ipv6cp', 'proxyLcp', 'proxyAuth'] as const;
 
 /** Every key a config file may hold, camelCase, with how to read its value. */
 const KEYS: Record<string, 'string' | 'number' | 'boolean' | 'seconds' | 'strings'> = {
@@ -93,6 +121,7 @@ const KEYS: Record<string, 'string' | 'number' | 'boolean' | 'seconds' | 'string
   hostname: 'string', source: 'strings', sourcePort: 'string', hold: 'seconds', teardownRate: 'number',
   duration: 'seconds', json: 'string', html: 'string', workers: 'number', progress: 'boolean', targetPid: 'number',
   maxRetransmits: 'number', tunnelRetries: 'number', setupTimeout: 'seconds', abortAfter: 'number', receiveWindow: 'number',
+  ppp: 'boolean', auth: 'string', user: 'string', password: 'string', ipv6cp: 'boolean', proxyLcp: 'boolean', proxyAuth: 'boolean',
 };
 
 export const camel = (k: string): string => k.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
@@ -198,8 +227,8 @@ export function parseTarget(text: string): Endpoint {
   return { address: host, port };
 }
 
-const ipv4ToInt = (a: string): number => a.split('.').reduce((n, o) => n * 256 + Number(o), 0);
-const intToIpv4 = (n: number): string => [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
+export const ipv4ToInt = (a: string): number => a.split('.').reduce((n, o) => n * 256 + Number(o), 0);
+export const intToIpv4 = (n: number): string => [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
 
 /** `A`, `A-B` (IPv4 range, inclusive) or comma-separated lists of those; at most 65536 addresses. */
 export function parseSources(specs: string[]): string[] {
@@ -287,5 +316,29 @@ export function resolveOptions(cli: RawOptions, file: RawOptions = {}, cores = 2
     setupTimeoutMs: Math.round((num(o, 'setupTimeout', 0.1, 3600, false) ?? DEFAULTS.setupTimeoutMs / 1000) * 1000),
     abortAfter: num(o, 'abortAfter', 1, 1_000_000) ?? DEFAULTS.abortAfter,
     receiveWindowSize: num(o, 'receiveWindow', 1, 32767) ?? DEFAULTS.receiveWindowSize,
+    ppp: pppOptions(o, version),
   };
+}
+
+function pppOptions(o: RawOptions, version: 2 | 3): PppLoadOptions | null {
+  if (!(bool(o, 'ppp') ?? false)) {
+    const stray = PPP_KEYS.find((k) => o[k] !== undefined && o[k] !== null && o[k] !== false);
+    if (stray) throw new LoadOptionError(kebab(stray), 'needs --ppp (PPP subscriber mode)');
+    return null;
+  }
+  // l2tpd, like most LNSes, terminates PPP over L2TPv2; PPP over L2TPv3 data is not emulated.
+  if (version !== 2) throw new LoadOptionError('ppp', 'PPP subscriber mode runs over L2TPv2 (--version 2)');
+  const auth = (str(o, 'auth') ?? DEFAULTS.auth) as AuthProtocolName;
+  if (!AUTH_PROTOCOLS.includes(auth)) throw new LoadOptionError('auth', `must be one of ${AUTH_PROTOCOLS.join(', ')}, got ${JSON.stringify(auth)}`);
+  const template = (key: 'user' | 'password', fallback: string): string => {
+    const t = str(o, key) ?? fallback;
+    // PAP's Peer-ID and Passwd fields are one length octet long (RFC 1334 §2.2.1); {n} adds at most 7 digits.
+    if (t.length === 0 || Buffer.byteLength(t) > 240) throw new LoadOptionError(key, 'must be 1..240 octets');
+    return t;
+  };
+  const proxyLcp = bool(o, 'proxyLcp') ?? false;
+  const proxyAuth = bool(o, 'proxyAuth') ?? false;
+  if (proxyAuth && !proxyLcp) throw new LoadOptionError('proxy-auth', 'needs --proxy-lcp (proxy authentication follows proxy LCP, RFC 2661 §4.4.5)');
+  if (proxyAuth && auth === 'mschapv2') throw new LoadOptionError('proxy-auth', 'MS-CHAPv2 has no Proxy Authen Type (RFC 2661 §4.4.5): use --auth pap or chap');
+  return { auth, user: template('user', DEFAULTS.user), password: template('password', DEFAULTS.password), ipv6cp: bool(o, 'ipv6cp') ?? false, proxyLcp, proxyAuth };
 }

@@ -3,7 +3,7 @@
  * the main thread's timeline and the CPU meter. The HTML report is drawn from the same document.
  */
 import { bucketLow, histogramCount, mean, quantile, PHASES, type Cause, type Histogram, type Phase, type Totals } from './stats.js';
-import type { LoadOptions } from './options.js';
+import { intToIpv4, type LoadOptions, type PppLoadOptions } from './options.js';
 
 export type Outcome = 'completed' | 'duration' | 'interrupted' | 'aborted' | 'time-limit';
 
@@ -34,14 +34,15 @@ export interface Timeline {
 
 export interface LoadReport {
   tool: 'l2tp-load';
-  mode: 'control';
+  /** control: L2TP only; ppp: each call carries a subscriber and is established when its PPP is up. */
+  mode: 'control' | 'ppp';
   startedAt: string;
   endedAt: string;
   wallSeconds: number;
   outcome: Outcome;
   /** Why the run was aborted (outcome 'aborted'), or why it ended early. */
   reason: string | null;
-  options: Omit<LoadOptions, 'secret'> & { secret: '(set)' | null };
+  options: Omit<LoadOptions, 'secret' | 'ppp'> & { secret: '(set)' | null; ppp: (Omit<PppLoadOptions, 'password'> & { password: '(set)' }) | null };
   tunnels: { planned: number; attempts: number; attemptsFailed: number; established: number; failed: number; lost: number; connectingAtEnd: number };
   calls: {
     planned: number;
@@ -76,13 +77,17 @@ export interface LoadReport {
     /** Set when a generator worker was saturated: the rate measured may be the generator's limit. */
     warning: string | null;
   };
-  packets: { sent: number; received: number; retransmits: number; data: number; stray: number; malformed: number; sendErrors: number };
+  /** PPP mode: what the subscribers got (their addresses as a range; every one came from the LNS's IPCP). */
+  ppp: { addressesAssigned: number; lowestAddress: string | null; highestAddress: string | null; lcpEchoRequestsAnswered: number; proxyLcpRefused: number } | null;
+  packets: { sent: number; received: number; retransmits: number; data: number; dataSent: number; stray: number; malformed: number; sendErrors: number };
   timeline: Timeline;
   /** Latency histograms: counts per bucket; bucket i spans [bucketLowMs[i], bucketLowMs[i+1]). */
   histograms: { bucketLowMs: number[] } & Record<Phase, number[]>;
 }
 
 const r3 = (x: number | null | undefined): number | null => (x === null || x === undefined || !Number.isFinite(x) ? null : Math.round(x * 1000) / 1000);
+
+const perPhase = <T>(f: (p: Phase) => T): Record<Phase, T> => Object.fromEntries(PHASES.map((p) => [p, f(p)])) as Record<Phase, T>;
 
 function latency(h: Histogram): LatencySummary {
   return { count: histogramCount(h), p50: r3(quantile(h, 0.5)), p95: r3(quantile(h, 0.95)), p99: r3(quantile(h, 0.99)), mean: r3(mean(h)) };
@@ -100,12 +105,13 @@ function trimHistograms(hist: Record<Phase, Histogram>): LoadReport['histograms'
       }
     });
   }
-  if (hi < 0) return { bucketLowMs: [], tunnel: [], call: [], teardown: [] };
-  lo = Math.max(0, lo - 1);
-  hi = Math.min(hist.call.length - 1, hi + 1);
   const bucketLowMs = [];
-  for (let i = lo; i <= hi + 1; i++) bucketLowMs.push(Math.round(bucketLow(i) * 10000) / 10000);
-  return { bucketLowMs, tunnel: hist.tunnel.slice(lo, hi + 1), call: hist.call.slice(lo, hi + 1), teardown: hist.teardown.slice(lo, hi + 1) };
+  if (hi >= 0) {
+    lo = Math.max(0, lo - 1);
+    hi = Math.min(hist.call.length - 1, hi + 1);
+    for (let i = lo; i <= hi + 1; i++) bucketLowMs.push(Math.round(bucketLow(i) * 10000) / 10000);
+  }
+  return { bucketLowMs, ...perPhase((p) => (hi < 0 ? [] : hist[p].slice(lo, hi + 1))) };
 }
 
 /** Peak: the best one-second difference of the cumulative count (samples every 250 ms). */
@@ -159,7 +165,7 @@ export function buildReport(i: ReportInput): LoadReport {
     const from = (i.totals.firstCallAt - i.startedAt) / 1000;
     setupCpu = cpuWithin(tl, from, from + window, tl.targetCpu);
   }
-  const { secret, ...rest } = i.options;
+  const { secret, ppp, ...rest } = i.options;
   const worst = i.maxElu.reduce((m, e, w) => (e > (i.maxElu[m] ?? 0) ? w : m), 0);
   const warning =
     (i.maxElu[worst] ?? 0) >= 0.9
@@ -167,13 +173,13 @@ export function buildReport(i: ReportInput): LoadReport {
       : null;
   return {
     tool: 'l2tp-load',
-    mode: 'control',
+    mode: ppp ? 'ppp' : 'control',
     startedAt: new Date(i.startedAt).toISOString(),
     endedAt: new Date(i.endedAt).toISOString(),
     wallSeconds: r3(wall)!,
     outcome: i.outcome,
     reason: i.reason,
-    options: { ...rest, secret: secret !== undefined ? '(set)' : null },
+    options: { ...rest, secret: secret !== undefined ? '(set)' : null, ppp: ppp ? { ...ppp, password: '(set)' } : null },
     tunnels: {
       planned: c.tunnelsPlanned,
       attempts: c.tunnelAttempts,
@@ -201,7 +207,7 @@ export function buildReport(i: ReportInput): LoadReport {
       tunnelsPerSecond: tunnelWindow !== null && tunnelWindow > 0 && c.tunnelsUp > 1 ? Math.round((c.tunnelsUp / tunnelWindow) * 10) / 10 : null,
       windowSeconds: r3(window),
     },
-    latencyMs: { tunnel: latency(i.totals.hist.tunnel), call: latency(i.totals.hist.call), teardown: latency(i.totals.hist.teardown) },
+    latencyMs: perPhase((p) => latency(i.totals.hist[p])),
     failures: i.totals.failures,
     clearedByPeer: i.totals.cleared,
     cpu: {
@@ -224,7 +230,16 @@ export function buildReport(i: ReportInput): LoadReport {
             },
       warning,
     },
-    packets: { sent: c.packetsSent, received: c.packetsReceived, retransmits: c.retransmits, data: c.dataPackets, stray: c.strayPackets, malformed: c.malformed, sendErrors: c.sendErrors },
+    ppp: ppp
+      ? {
+          addressesAssigned: c.addressesAssigned,
+          lowestAddress: i.totals.addressLow === null ? null : intToIpv4(i.totals.addressLow),
+          highestAddress: i.totals.addressHigh === null ? null : intToIpv4(i.totals.addressHigh),
+          lcpEchoRequestsAnswered: c.lcpEchoRequests,
+          proxyLcpRefused: c.proxyLcpRefused,
+        }
+      : null,
+    packets: { sent: c.packetsSent, received: c.packetsReceived, retransmits: c.retransmits, data: c.dataPackets, dataSent: c.dataSent, stray: c.strayPackets, malformed: c.malformed, sendErrors: c.sendErrors },
     timeline: tl,
     histograms: trimHistograms(i.totals.hist),
   };

@@ -14,7 +14,7 @@ import { renderHtml } from './html.js';
 import type { LoadOptions } from './options.js';
 import { Progress } from './progress.js';
 import { buildReport, describeCause, oneSecondRate, type LoadReport, type Outcome, type Timeline } from './report.js';
-import { sumStats, type Totals, type WorkerStats } from './stats.js';
+import { PPP_STAGES, sumStats, type Totals, type WorkerStats } from './stats.js';
 import { REPORT_INTERVAL_MS, type FromLoadWorker, type TunnelPlan, type WorkerPlan } from './thread-messages.js';
 
 /** How long workers get to have their StopCCNs acknowledged. */
@@ -210,10 +210,12 @@ export function summary(r: LoadReport): string {
     `  tunnels  ${r.tunnels.established}/${r.tunnels.planned} established, ${r.tunnels.failed} failed (${r.tunnels.attemptsFailed} failed attempts), ${r.tunnels.lost} lost`,
     `  sessions ${r.calls.established}/${r.calls.planned} established, ${r.calls.failed} failed, ${r.calls.clearedByPeer} cleared by peer, ${r.calls.tornDown} torn down, ${r.calls.inProgressAtEnd} in progress at end`,
     `  setup rate ${r.setupRate.sustained ?? '-'}/s sustained, ${r.setupRate.peak ?? '-'}/s peak`,
-    `  latency ms  tunnel p50 ${l.tunnel.p50 ?? '-'} p99 ${l.tunnel.p99 ?? '-'} | call p50 ${l.call.p50 ?? '-'} p95 ${l.call.p95 ?? '-'} p99 ${l.call.p99 ?? '-'}`,
+    `  latency ms  tunnel p50 ${l.tunnel.p50 ?? '-'} p99 ${l.tunnel.p99 ?? '-'} | call p50 ${l.call.p50 ?? '-'} p95 ${l.call.p95 ?? '-'} p99 ${l.call.p99 ?? '-'}` +
+      PPP_STAGES.filter((p) => r.mode === 'ppp' && l[p].count > 0).map((p) => ` | ${p} p50 ${l[p].p50} p99 ${l[p].p99}`).join(''),
     `  cpu  generator ${r.cpu.generator.cpuSeconds} s (${r.cpu.generator.percentOfOneCore}%)` +
       (r.cpu.target ? ` | target ${r.cpu.target.cpuSeconds ?? '-'} s (${r.cpu.target.percentOfOneCore ?? '-'}%), ${r.cpu.target.callsPerCpuSecond ?? '-'} sessions per CPU-second` : ''),
   ];
+  if (r.ppp) lines.push(`  ppp  ${r.ppp.addressesAssigned} addresses (${r.ppp.lowestAddress ?? '-'} – ${r.ppp.highestAddress ?? '-'}), ${r.ppp.lcpEchoRequestsAnswered} LCP echoes answered`);
   for (const c of r.failures.slice(0, 5)) lines.push(`  failure ×${c.count}: ${describeCause(c)}`);
   if (r.cpu.warning) lines.push(`  warning: ${r.cpu.warning}`);
   return lines.join('\n');

@@ -50,8 +50,15 @@ export function mean(h: Histogram): number | undefined {
   return s / n;
 }
 
-export const PHASES = ['tunnel', 'call', 'teardown'] as const;
+/** The PPP set-up phases of a subscriber (PPP mode), in the order they run. */
+export const PPP_STAGES = ['lcp', 'auth', 'ipcp', 'ipv6cp'] as const;
+export type PppStage = (typeof PPP_STAGES)[number];
+
+/** Latency phases: the L2TP ones, the PPP ones (PPP mode), and clearing. */
+export const PHASES = ['tunnel', 'call', ...PPP_STAGES, 'teardown'] as const;
 export type Phase = (typeof PHASES)[number];
+
+export const newHistograms = (): Record<Phase, Histogram> => Object.fromEntries(PHASES.map((p) => [p, newHistogram()])) as Record<Phase, Histogram>;
 
 export interface Counters {
   tunnelsPlanned: number;
@@ -82,6 +89,13 @@ export interface Counters {
   retransmits: number;
   /** Data packets (PPP) received: control-plane mode does not answer them. */
   dataPackets: number;
+  /** Data packets (PPP frames of our subscribers) sent. */
+  dataSent: number;
+  /** PPP mode: subscribers that came up with an IPv4 address, and the LNS's LCP Echo-Requests (the engine answers them). */
+  addressesAssigned: number;
+  lcpEchoRequests: number;
+  /** PPP mode with proxy LCP: calls whose LNS negotiated LCP anew instead of taking ours. */
+  proxyLcpRefused: number;
   /** Packets for no tunnel of ours, or that would not decode. */
   strayPackets: number;
   malformed: number;
@@ -91,15 +105,18 @@ export interface Counters {
 export const newCounters = (): Counters => ({
   tunnelsPlanned: 0, tunnelAttempts: 0, tunnelAttemptsFailed: 0, tunnelsUp: 0, tunnelsFailed: 0, tunnelsConnecting: 0, tunnelsLost: 0,
   callsPlanned: 0, callsAttempted: 0, callsUp: 0, callsFailed: 0, callsInProgress: 0, callsActive: 0, callsClearedByPeer: 0,
-  callsTornDown: 0, callsTearingDown: 0, packetsSent: 0, packetsReceived: 0, retransmits: 0, dataPackets: 0, strayPackets: 0,
-  malformed: 0, sendErrors: 0,
+  callsTornDown: 0, callsTearingDown: 0, packetsSent: 0, packetsReceived: 0, retransmits: 0, dataPackets: 0, dataSent: 0,
+  addressesAssigned: 0, lcpEchoRequests: 0, proxyLcpRefused: 0, strayPackets: 0, malformed: 0, sendErrors: 0,
 });
 
 /** One cause of failure (or of clearing by the peer), with the peer's codes where it gave some. */
 export interface Cause {
-  /** Set-up failures: the phase that failed. Clearings: what was cleared (an established tunnel or call). */
-  phase: 'tunnel' | 'call';
-  /** Short machine-readable kind: stopccn, cdn, timeout, auth, tunnel-down, socket... */
+  /**
+   * Set-up failures: the phase that failed (PPP mode: the PPP phase a subscriber was in).
+   * Clearings: what was cleared (an established tunnel or call).
+   */
+  phase: 'tunnel' | 'call' | PppStage;
+  /** Short machine-readable kind: stopccn, cdn, timeout, tunnel-down, socket..., or the PPP engine's cause (auth-failed...). */
   kind: string;
   resultCode?: number;
   errorCode?: number;
@@ -137,6 +154,9 @@ export interface WorkerStats {
   lastCallUpAt: number | null;
   firstTunnelAt: number | null;
   lastTunnelUpAt: number | null;
+  /** PPP mode: the lowest and highest IPv4 address assigned to a subscriber (as 32-bit numbers). */
+  addressLow: number | null;
+  addressHigh: number | null;
   /** Event loop utilisation (0..1) since the previous report: near 1 means this worker is saturated. */
   elu: number;
   /** Whether this worker has nothing left to do (see the worker protocol). */
@@ -154,10 +174,10 @@ const maxOf = (a: number | null, b: number | null) => (a === null ? b : b === nu
 
 export function sumStats(all: readonly WorkerStats[]): Totals {
   const counters = newCounters();
-  const hist = { tunnel: newHistogram(), call: newHistogram(), teardown: newHistogram() };
+  const hist = newHistograms();
   const failures = new CauseTable();
   const cleared = new CauseTable();
-  const t: Totals = { counters, hist, failures: [], cleared: [], firstCallAt: null, lastCallUpAt: null, firstTunnelAt: null, lastTunnelUpAt: null, elu: [] };
+  const t: Totals = { counters, hist, failures: [], cleared: [], firstCallAt: null, lastCallUpAt: null, firstTunnelAt: null, lastTunnelUpAt: null, addressLow: null, addressHigh: null, elu: [] };
   for (const w of all) {
     for (const k of Object.keys(counters) as (keyof Counters)[]) counters[k] += w.counters[k];
     for (const p of PHASES) w.hist[p].forEach((c, i) => (hist[p][i]! += c));
@@ -167,6 +187,8 @@ export function sumStats(all: readonly WorkerStats[]): Totals {
     t.lastCallUpAt = maxOf(t.lastCallUpAt, w.lastCallUpAt);
     t.firstTunnelAt = minOf(t.firstTunnelAt, w.firstTunnelAt);
     t.lastTunnelUpAt = maxOf(t.lastTunnelUpAt, w.lastTunnelUpAt);
+    t.addressLow = minOf(t.addressLow, w.addressLow);
+    t.addressHigh = maxOf(t.addressHigh, w.addressHigh);
     t.elu[w.worker] = w.elu;
   }
   t.failures = failures.list();

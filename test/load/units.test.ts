@@ -1,10 +1,12 @@
 /** The pure parts of l2tp-load: histogram quantiles, option parsing, splitting the work over workers. */
+import { writeFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { allowedAddress, LoadOptionError, parseSources, parseTarget, resolveOptions } from '../../load/options.js';
+import { allowedAddress, expandTemplate, LoadOptionError, parseSources, parseTarget, readConfigFile, resolveOptions } from '../../load/options.js';
 import { oneSecondRate } from '../../load/report.js';
 import { planWorkers, timeLimitMs } from '../../load/run.js';
 import { newHistogram, quantile, recordLatency } from '../../load/stats.js';
+import { makeTempDir } from '../support/tmp.js';
 
 describe('latency histogram', () => {
   it('quantiles are within one bucket (±4.5%) of the exact order statistic', () => {
@@ -49,6 +51,44 @@ describe('options', () => {
     const o = resolveOptions({ target: '127.0.0.1', tunnels: '3', sessionsPerTunnel: '20' }, {}, 2);
     expect(o).toMatchObject({ workers: 1, rate: 100, tunnelRate: 100, teardownRate: 100, maxOutstanding: 60, holdMs: null, durationMs: null, version: 2, sourcePort: 'auto' });
     expect(resolveOptions({ target: '127.0.0.1' }, {}, 8).workers).toBe(4);
+  });
+});
+
+describe('PPP subscriber options', () => {
+  const base = { target: '127.0.0.1' };
+
+  it('off by default; --ppp gives PAP, user{n} / pw{n}, IPCP only, no proxy', () => {
+    expect(resolveOptions(base).ppp).toBeNull();
+    expect(resolveOptions({ ...base, ppp: true }).ppp).toEqual({ auth: 'pap', user: 'user{n}', password: 'pw{n}', ipv6cp: false, proxyLcp: false, proxyAuth: false });
+  });
+
+  it('from a config file (kebab-case or camelCase keys) with the command line winning', async () => {
+    const t = await makeTempDir('l2tp-load-');
+    try {
+      writeFileSync(t.file('ppp.yaml'), 'ppp: true\nauth: chap\nuser: "sub{n}@isp"\nproxy-lcp: true\nproxyAuth: yes\nipv6cp: true\n');
+      const file = readConfigFile(t.file('ppp.yaml'));
+      expect(resolveOptions({ ...base, auth: 'pap' }, file).ppp).toEqual({ auth: 'pap', user: 'sub{n}@isp', password: 'pw{n}', ipv6cp: true, proxyLcp: true, proxyAuth: true });
+    } finally {
+      await t.cleanup();
+    }
+  });
+
+  it('refuses what cannot work, naming the option', () => {
+    const cases: [Record<string, unknown>, RegExp][] = [
+      [{ auth: 'chap' }, /^--auth: needs --ppp/],
+      [{ proxyLcp: true }, /^--proxy-lcp: needs --ppp/],
+      [{ ppp: true, auth: 'eap' }, /^--auth: must be one of pap, chap, mschapv2/],
+      [{ ppp: true, version: '3' }, /^--ppp: PPP subscriber mode runs over L2TPv2/],
+      [{ ppp: true, proxyAuth: true }, /^--proxy-auth: needs --proxy-lcp/],
+      [{ ppp: true, proxyLcp: true, proxyAuth: true, auth: 'mschapv2' }, /^--proxy-auth: MS-CHAPv2 has no Proxy Authen Type/],
+      [{ ppp: true, user: '' }, /^--user: must be 1\.\.240 octets/],
+    ];
+    for (const [o, err] of cases) expect(() => resolveOptions({ ...base, ...o }), JSON.stringify(o)).toThrow(err);
+  });
+
+  it('{n} is the subscriber\'s global index', () => {
+    expect(expandTemplate('user{n}@realm', 0)).toBe('user0@realm');
+    expect(expandTemplate('{n}-{n}', 12345)).toBe('12345-12345');
   });
 });
 
