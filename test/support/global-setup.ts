@@ -3,6 +3,7 @@
  * Installs the Debian packages the tests need when they are missing (CI machines start fresh), or fails the
  * whole run saying what is missing — no test silently skips for want of a tool.
  */
+import { prepareVmAssets, VM_SYSTEM_DEPENDENCIES } from '../vm/assets.js';
 import type { DebianDependency } from './sysdeps.js';
 import { ensureDebianPackages } from './sysdeps.js';
 
@@ -14,8 +15,14 @@ export const SYSTEM_DEPENDENCIES: readonly DebianDependency[] = [
   { pkg: 'xl2tpd', bin: 'xl2tpd' },
   { pkg: 'freeradius', bin: 'freeradius' },
   { pkg: 'freeradius-utils', bin: 'radclient' },
+  // The kernel VM harness (test/vm): qemu-system-x86, busybox-static, kmod, xz-utils, and ppp + iproute2 for
+  // the scripts that run inside the VM from the host's root file system.
+  ...VM_SYSTEM_DEPENDENCIES,
 ];
 
 export default async function setup(): Promise<void> {
   await ensureDebianPackages(SYSTEM_DEPENDENCIES);
+  // Download Debian's kernel and build the initramfs once, here, rather than in whichever VM test file starts first
+  // (prepareVmAssets is safe to race, but each racer would download the kernel again).
+  await prepareVmAssets();
 }

@@ -1,0 +1,80 @@
+# Shell helpers for scripts that run inside the kernel VM (test/vm/run.ts). Source it:
+#   . "$PROJECT/test/vm/lib.sh"
+# POSIX sh (the VM runs the host's /bin/sh, dash on Debian). Every wait is bounded; every failure says what failed.
+
+# These helpers rewrite /etc files and create namespaces: harmless in the VM's tmpfs overlay, not on a host.
+if [ ! -e /run/vmtest-guest ]; then
+  echo "lib.sh: not inside the test VM (no /run/vmtest-guest); refusing to run" >&2
+  exit 98
+fi
+
+# fail MESSAGE...: print FAIL and end the script with status 1.
+fail() {
+  echo "FAIL: $*" >&2
+  exit 1
+}
+
+# check DESCRIPTION COMMAND [ARGS...]: run the command; on success print "ok - DESCRIPTION", else fail with its status.
+check() {
+  _check_what=$1; shift
+  if "$@"; then echo "ok - $_check_what"; else fail "$_check_what (status $?: $*)"; fi
+}
+
+# section TITLE: a visible marker in the console log, with the guest's uptime (where did the time go?).
+section() {
+  echo "=== [$(cut -d' ' -f1 /proc/uptime) s] $*"
+}
+
+# wait_for SECONDS DESCRIPTION COMMAND [ARGS...]: poll every 0.2 s until the command succeeds, or fail after SECONDS.
+wait_for() {
+  _wait_secs=$1; _wait_what=$2; shift 2
+  _wait_n=0
+  while [ "$_wait_n" -lt $((_wait_secs * 5)) ]; do
+    if "$@" >/dev/null 2>&1; then return 0; fi
+    sleep 0.2
+    _wait_n=$((_wait_n + 1))
+  done
+  fail "timed out after ${_wait_secs} s waiting for: $_wait_what"
+}
+
+# wait_for_link SECONDS NS IFNAME: until the interface exists in the namespace.
+wait_for_link() {
+  wait_for "$1" "link $3 in netns $2" ip -n "$2" link show dev "$3"
+}
+
+# wait_for_addr SECONDS NS PREFIX: until an IPv4 address starting with PREFIX is configured in the namespace
+# (find PPP interfaces by their address: do not assume ppp0). Prints the interface name.
+wait_for_addr() {
+  wait_for "$1" "an address $3* in netns $2" sh -c "ip -n '$2' -o -4 addr show | grep -q 'inet $3'"
+  ip -n "$2" -o -4 addr show | awk -v p="inet $3" 'index($0, p) { print $2; exit }'
+}
+
+# Defaults of netns_pair: namespaces lac and lns, joined by veth-lac <-> veth-lns, in 198.18.0.0/15 (RFC 2544).
+LAC_NS=lac
+LNS_NS=lns
+LAC_IF=veth-lac
+LNS_IF=veth-lns
+LAC_ADDR=198.18.1.1
+LNS_ADDR=198.18.1.2
+
+# netns_pair [NS_A NS_B ADDR_A ADDR_B]: two namespaces with loopback up, joined by a veth pair carrying /24 addresses.
+# Without arguments: lac (198.18.1.1) and lns (198.18.1.2). The veth ends are named veth-NS_A and veth-NS_B.
+netns_pair() {
+  _a=${1:-$LAC_NS}; _b=${2:-$LNS_NS}; _aa=${3:-$LAC_ADDR}; _ba=${4:-$LNS_ADDR}
+  ip netns add "$_a" || fail "ip netns add $_a"
+  ip netns add "$_b" || fail "ip netns add $_b"
+  ip link add "veth-$_a" type veth peer name "veth-$_b" || fail "veth pair veth-$_a/veth-$_b"
+  ip link set "veth-$_a" netns "$_a" && ip link set "veth-$_b" netns "$_b" || fail "moving the veth ends"
+  ip -n "$_a" link set lo up && ip -n "$_b" link set lo up || fail "loopback up"
+  ip -n "$_a" addr add "$_aa/24" dev "veth-$_a" && ip -n "$_a" link set "veth-$_a" up || fail "address $_aa in $_a"
+  ip -n "$_b" addr add "$_ba/24" dev "veth-$_b" && ip -n "$_b" link set "veth-$_b" up || fail "address $_ba in $_b"
+  # veth carries traffic as soon as both ends are up; a first ping proves it before anything is built on top.
+  wait_for 10 "$_a reaches $_ba" ip netns exec "$_a" busybox ping -c 1 -W 1 "$_ba"
+}
+
+# neutralise_ppp_options: Debian's /etc/ppp/options says `auth lock crtscts modem`, which breaks pppd over L2TP.
+# Only the VM's overlay changes; the host file stays as it is.
+neutralise_ppp_options() {
+  echo "# emptied by test/vm/lib.sh: tests give pppd every option on its command line or in their own file" > /etc/ppp/options
+  mkdir -p /run/lock /run/pppd
+}
