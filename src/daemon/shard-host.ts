@@ -99,7 +99,11 @@ export class ShardHost {
             this.dataPlaneReplies.push({ id, error: { message: 'no data plane in the main thread', operation: call.op } });
             continue;
           }
-          void executeDataPlaneCall(dp, id, call).then((r) => this.dataPlaneReplies.push(r));
+          void executeDataPlaneCall(dp, id, call).then((r) => {
+            if (r.error) this.o.log.warn({ shard: this.index, op: call.op, err: r.error.message }, 'data plane call failed');
+            else this.o.log.debug({ shard: this.index, op: call.op }, 'data plane call done');
+            this.dataPlaneReplies.push(r);
+          });
         }
         return;
       }

@@ -249,3 +249,33 @@ describe('RemoteDataPlane (worker) ⇄ executeDataPlaneCall (main thread)', () =
     await expect(p).rejects.toThrow(/closed/);
   });
 });
+
+describe('KernelDataPlane ordering', () => {
+  it('runs a tunnel\'s calls in order even when the kernel answers slowly (session create never overtakes its tunnel)', async () => {
+    const k = new FakeKernel();
+    const slow: GenlTransport = {
+      request: async (cmd, attrs, dump) => {
+        if (cmd === L2tpCmd.TUNNEL_CREATE) await new Promise((r) => setTimeout(r, 30));
+        return k.request(cmd, attrs);
+      },
+      close() {},
+    };
+    const dp = new KernelDataPlane(new L2tpGenl(slow), noLinks);
+    const results = await Promise.allSettled([dp.createTunnel(tunnelSpec(1)), dp.createSession(sessionSpec(1, 1)), dp.deleteSession(1, 1), dp.createSession(sessionSpec(1, 2))]);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'fulfilled', 'fulfilled']);
+    expect(k.calls.map((c) => c.cmd)).toEqual([L2tpCmd.TUNNEL_CREATE, L2tpCmd.SESSION_CREATE, L2tpCmd.SESSION_DELETE, L2tpCmd.SESSION_CREATE]);
+    expect([...k.sessions]).toEqual(['1/2']);
+  });
+
+  it('a failed call does not block the calls after it', async () => {
+    const k = new FakeKernel();
+    const dp = new KernelDataPlane(new L2tpGenl(k), noLinks);
+    k.fail = 'ENOBUFS';
+    const first = dp.createTunnel(tunnelSpec(1));
+    const second = dp.createSession(sessionSpec(1, 1));
+    await expect(first).rejects.toMatchObject({ code: 'ENOBUFS' });
+    await expect(second).rejects.toMatchObject({ code: 'ENODEV' });
+    k.fail = undefined;
+    await expect(dp.createTunnel(tunnelSpec(1))).resolves.toBeUndefined();
+  });
+});

@@ -92,6 +92,23 @@ export class KernelDataPlane implements DataPlane {
   readonly kind = 'kernel' as const;
   /** Kernel objects we made: tunnel ID → its session IDs. */
   private readonly made = new Map<number, Set<number>>();
+  /**
+   * Calls for one tunnel run in the order they were made: a session's create must not overtake its
+   * tunnel's (workers fire them without waiting, and a netlink round trip can take longer than an
+   * ICRQ/ICCN exchange), nor a delete the create it undoes.
+   */
+  private readonly queues = new Map<number, Promise<unknown>>();
+
+  private inOrder<T>(tunnelId: number, op: () => Promise<T>): Promise<T> {
+    const before = this.queues.get(tunnelId) ?? Promise.resolve();
+    const run = before.then(op, op);
+    const tail = run.catch(() => undefined);
+    this.queues.set(tunnelId, tail);
+    void tail.then(() => {
+      if (this.queues.get(tunnelId) === tail) this.queues.delete(tunnelId);
+    });
+    return run;
+  }
 
   constructor(
     private readonly genl: L2tpGenl,
@@ -108,7 +125,11 @@ export class KernelDataPlane implements DataPlane {
     }
   }
 
-  async createTunnel(spec: TunnelSpec): Promise<void> {
+  createTunnel(spec: TunnelSpec): Promise<void> {
+    return this.inOrder(spec.localTunnelId, () => this.doCreateTunnel(spec));
+  }
+
+  private async doCreateTunnel(spec: TunnelSpec): Promise<void> {
     if (spec.fd === undefined) throw new DataPlaneError(`tunnel ${spec.localTunnelId}: no socket to hand to the kernel`, 'tunnel create', 'EBADF');
     await this.genl.createTunnel({
       tunnelId: spec.localTunnelId,
@@ -120,7 +141,11 @@ export class KernelDataPlane implements DataPlane {
     this.made.set(spec.localTunnelId, new Set());
   }
 
-  async deleteTunnel(localTunnelId: number): Promise<void> {
+  deleteTunnel(localTunnelId: number): Promise<void> {
+    return this.inOrder(localTunnelId, () => this.doDeleteTunnel(localTunnelId));
+  }
+
+  private async doDeleteTunnel(localTunnelId: number): Promise<void> {
     if (!this.made.delete(localTunnelId)) return;
     try {
       await this.genl.deleteTunnel(localTunnelId);
@@ -130,7 +155,11 @@ export class KernelDataPlane implements DataPlane {
     }
   }
 
-  async createSession(spec: SessionSpec): Promise<void> {
+  createSession(spec: SessionSpec): Promise<void> {
+    return this.inOrder(spec.localTunnelId, () => this.doCreateSession(spec));
+  }
+
+  private async doCreateSession(spec: SessionSpec): Promise<void> {
     const sessions = this.made.get(spec.localTunnelId);
     if (!sessions) throw new DataPlaneError(`tunnel ${spec.localTunnelId} is not in the kernel`, 'session create', 'ENODEV');
     await this.genl.createSession({
@@ -155,7 +184,11 @@ export class KernelDataPlane implements DataPlane {
     }
   }
 
-  async deleteSession(localTunnelId: number, localSessionId: number): Promise<void> {
+  deleteSession(localTunnelId: number, localSessionId: number): Promise<void> {
+    return this.inOrder(localTunnelId, () => this.doDeleteSession(localTunnelId, localSessionId));
+  }
+
+  private async doDeleteSession(localTunnelId: number, localSessionId: number): Promise<void> {
     if (!this.made.get(localTunnelId)?.delete(localSessionId)) return;
     try {
       await this.genl.deleteSession(localTunnelId, localSessionId);

@@ -1,0 +1,164 @@
+#!/bin/sh
+# Inside the kernel VM (test/vm/kernel-lns.test.ts): xl2tpd + pppd (a real LAC and PPP client, namespace lac)
+# dial l2tpd (LNS, namespace lns, kernel data plane). PPP authenticates with $AUTH (pap|chap) against the local
+# users file, IPCP hands the client an address from our pool, ping and a 16 MiB TCP transfer cross
+# ppp <-> kernel L2TP, LCP echo keeps the link up, l2tpctl shows the kernel's counters, and teardown from the
+# LAC and kill -9 of l2tpd leave no tunnel, session or ppp interface behind.
+. "$PROJECT/test/vm/lib.sh"
+AUTH=${AUTH:-chap}
+W=$OUT/lns-$AUTH
+mkdir -p "$W" /run/xl2tpd
+LNS_PPP=198.18.100.1
+POOL_PREFIX=198.18.100.
+# Unix sockets cannot live on the 9p share: the management socket goes to the VM's tmpfs.
+SOCK=/run/l2tpd/l2tpd.sock
+mkdir -p /run/l2tpd
+CTL="$PROJECT/bin/l2tpctl --mgmt-socket $SOCK"
+
+netns_pair
+neutralise_ppp_options
+
+section "l2tpd (LNS, kernel data plane) in namespace lns"
+printf 'user1 s3cret\n' > "$W/users"
+chmod 600 "$W/users"
+cat > "$W/l2tpd.yaml" <<EOF
+system:
+  listen: ["$LNS_ADDR:1701"]
+  dataplane: kernel
+  mgmt_socket: $SOCK
+  workers: 1
+  log_level: debug
+aaa:
+  local_users: $W/users
+ppp_profiles:
+  default:
+    auth: [$AUTH]
+    aaa: local
+    pool: subscribers
+    local_address: $LNS_PPP
+    mru: 1400
+    lcp_echo_interval: 2s
+    lcp_echo_failures: 3
+pools:
+  subscribers:
+    ipv4: ["${POOL_PREFIX}10-${POOL_PREFIX}20"]
+EOF
+
+start_l2tpd() {
+  ip netns exec lns "$PROJECT/bin/l2tpd" --config "$W/l2tpd.yaml" >> "$W/l2tpd.log" 2>&1 &
+  L2TPD=$!
+  wait_for 30 "l2tpd's management socket" test -S "$SOCK"
+}
+start_l2tpd
+check "l2tpd runs the kernel data plane" grep -q '"dataplane":"kernel"' "$W/l2tpd.log"
+$CTL status
+
+section "xl2tpd + pppd (LAC, $AUTH) in namespace lac"
+if [ "$AUTH" = chap ]; then XAUTH="refuse pap = yes"; else XAUTH="refuse chap = yes"; fi
+cat > "$W/lac.conf" <<EOF
+[global]
+listen-addr = $LAC_ADDR
+port = 1701
+access control = no
+[lac lns1]
+lns = $LNS_ADDR
+name = user1
+require authentication = no
+$XAUTH
+ppp debug = yes
+pppoptfile = $W/options.lac
+autodial = yes
+redial = no
+length bit = yes
+EOF
+cat > "$W/options.lac" <<EOF
+name user1
+user user1
+password s3cret
+noauth
+noccp
+nodefaultroute
+noipdefault
+mtu 1400
+mru 1400
+lcp-echo-interval 1
+lcp-echo-failure 3
+debug
+logfile $W/pppd-lac.log
+EOF
+[ "$AUTH" = pap ] && echo "refuse-chap" >> "$W/options.lac"
+[ "$AUTH" = chap ] && echo "refuse-pap" >> "$W/options.lac"
+printf 'user1 * s3cret *\n' > /etc/ppp/chap-secrets
+printf 'user1 * s3cret *\n' > /etc/ppp/pap-secrets
+chmod 600 /etc/ppp/chap-secrets /etc/ppp/pap-secrets
+
+start_lac() {
+  ip netns exec lac xl2tpd -D -c "$W/lac.conf" -p /run/xl2tpd/lac.pid -C /run/xl2tpd/lac.ctl >> "$W/xl2tpd.log" 2>&1 &
+  XL2TPD=$!
+}
+start_lac
+DEV=$(wait_for_addr 40 lac "$POOL_PREFIX")
+[ -n "$DEV" ] || fail "no PPP interface in lac"
+ip -n lac -4 addr show dev "$DEV"
+CLIENT=$(ip -n lac -o -4 addr show dev "$DEV" | sed -n 's/.*inet \([0-9.]*\).*/\1/p')
+check "the client's address is from our pool" sh -c "echo $CLIENT | grep -q '^$POOL_PREFIX'"
+check "the client sees our local address as its peer" sh -c "ip -n lac -4 addr show dev $DEV | grep -q 'peer $LNS_PPP'"
+
+section "the kernel holds it"
+ip -n lns l2tp show tunnel
+ip -n lns l2tp show session
+check "a kernel L2TP tunnel in lns" sh -c "ip -n lns l2tp show tunnel | grep -q 'Tunnel'"
+check "a kernel L2TP session in lns" sh -c "ip -n lns l2tp show session | grep -q 'Session'"
+LNSDEV=$(ip -n lns -o -4 addr show | awk -v p="inet $LNS_PPP" 'index($0, p) { print $2; exit }')
+[ -n "$LNSDEV" ] || fail "no ppp interface with $LNS_PPP in lns"
+check "the LNS interface $LNSDEV has peer $CLIENT" sh -c "ip -n lns -4 addr show dev $LNSDEV | grep -q 'peer $CLIENT'"
+
+section "data across ppp <-> kernel L2TP"
+check "ping the LNS through PPP" ip netns exec lac busybox ping -c 3 -W 2 "$LNS_PPP"
+check "1300-byte ping" ip netns exec lac busybox ping -c 2 -W 2 -s 1300 "$LNS_PPP"
+ip netns exec lns node "$PROJECT/test/vm/scripts/tcp-sink.mjs" "$LNS_PPP" 9000 "$W/tcp.json" &
+SINK=$!
+wait_for 10 "the TCP sink" sh -c "ip netns exec lns ss -ltn | grep -q ':9000'"
+check "16 MiB over TCP through the session" ip netns exec lac node "$PROJECT/test/vm/scripts/tcp-source.mjs" "$LNS_PPP" 9000 16777216
+wait "$SINK" || fail "TCP sink failed"
+cat "$W/tcp.json"
+check "the sink got all 16 MiB" grep -q '"bytes":16777216' "$W/tcp.json"
+
+section "l2tpctl shows the kernel's counters"
+$CTL --json show sessions > "$W/sessions.json"
+TID=$(node -e 'const s=require(process.argv[1]);console.log(s[0].tunnelId)' "$W/sessions.json")
+SID=$(node -e 'const s=require(process.argv[1]);console.log(s[0].sessionId)' "$W/sessions.json")
+$CTL show session "$TID" "$SID"
+$CTL --json show session "$TID" "$SID" > "$W/session.json"
+check "rx bytes cover the 16 MiB transfer" node -e '
+const s = require(process.argv[1]);
+const c = s.counters;
+if (!c) { console.error("no counters"); process.exit(1); }
+console.log(JSON.stringify(c));
+process.exit(c.rxBytes >= 16777216 && c.rxPackets > 10000 && c.txPackets > 100 ? 0 : 1);' "$W/session.json"
+
+section "LCP echo keeps the link up (pppd asks every 1 s, we answer; we ask every 2 s)"
+sleep 8
+check "still up after 8 s of echoes" ip netns exec lac busybox ping -c 1 -W 2 "$LNS_PPP"
+check "pppd saw our echo replies" grep -q "rcvd \[LCP EchoRep" "$W/pppd-lac.log"
+
+section "teardown from the LAC leaves nothing in the kernel"
+kill "$XL2TPD"
+wait "$XL2TPD" 2>/dev/null
+wait_for 20 "no kernel tunnel in lns" sh -c "[ -z \"\$(ip -n lns l2tp show tunnel)\" ]"
+wait_for 10 "no ppp interface in lns" sh -c "! ip -n lns link show | grep -q ppp"
+check "no kernel session in lns" sh -c "[ -z \"\$(ip -n lns l2tp show session)\" ]"
+
+section "kill -9 of l2tpd leaves nothing either"
+start_lac
+wait_for_addr 40 lac "$POOL_PREFIX" > /dev/null
+check "up again: ping" ip netns exec lac busybox ping -c 1 -W 2 "$LNS_PPP"
+check "a tunnel in the kernel before the kill" sh -c "ip -n lns l2tp show tunnel | grep -q Tunnel"
+kill -9 "$L2TPD"
+wait "$L2TPD" 2>/dev/null
+wait_for 10 "no kernel tunnel after kill -9" sh -c "[ -z \"\$(ip -n lns l2tp show tunnel)\" ]"
+wait_for 10 "no ppp interface after kill -9" sh -c "! ip -n lns link show | grep -q ppp"
+kill "$XL2TPD" 2>/dev/null
+wait "$XL2TPD" 2>/dev/null
+
+echo "LNS-PPPD OK ($AUTH)"
