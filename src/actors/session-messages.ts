@@ -48,6 +48,8 @@ export interface SessionData {
   createdAt: number;
   establishedAt?: number;
   name?: string;
+  /** PPP profile of a configured session (its session profile's); others use their tunnel's. */
+  pppProfile?: string;
 }
 
 const PW_NUMBER: Record<SessionOptions['pseudowire'], number> = {

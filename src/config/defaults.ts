@@ -49,6 +49,9 @@ export const BUILTIN_PPP = {
   max_failure: 5,
   proxy_lcp: true,
   terminate: true,
+  // Calls we place as LAC: run PPP as the subscriber with these credentials (like xl2tpd's LAC + pppd).
+  user: null as string | null,
+  password: null as string | null,
 };
 
 /** The built-in `default` pool is empty: addresses are handed out only from pools the file configures. */

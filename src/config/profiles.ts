@@ -85,10 +85,13 @@ export function resolveProfiles(file: ConfigFile, hostname: string, aaa: AaaConf
       'aaa: radius needs RADIUS servers (set aaa.radius.servers)');
     check.rule(p.aaa === 'local' && aaa.localUsers === null, 'ppp_profiles', name, ['aaa'],
       'aaa: local needs a users file (set aaa.local_users)');
+    check.rule((p.user === null) !== (p.password === null), 'ppp_profiles', name, ['user', 'password'],
+      'user and password go together: the subscriber side needs both');
     return {
       name, mru: p.mru, lcpEchoIntervalMs: p.lcp_echo_interval, lcpEchoFailures: p.lcp_echo_failures, auth: [...new Set(p.auth)],
       pool: p.pool, dns: [...new Set(p.dns)], localAddress: p.local_address, ipv6: p.ipv6, aaa: p.aaa, restartTimerMs: p.restart_timer,
       maxConfigure: p.max_configure, maxFailure: p.max_failure, proxyLcp: p.proxy_lcp, terminate: p.terminate,
+      client: p.user !== null && p.password !== null ? { user: p.user, password: p.password } : null,
     };
   });
 

@@ -106,6 +106,8 @@ const pppProfileSchema = section({
   max_failure: int(1, 255).optional(),
   proxy_lcp: bool.optional(),
   terminate: bool.optional(),
+  user: text(253).optional(),
+  password: text(253).optional(),
 });
 
 const ethernetProfileSchema = section({

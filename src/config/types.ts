@@ -102,6 +102,12 @@ export interface PppProfile {
   readonly proxyLcp: boolean;
   /** Terminate PPP here (the LNS's job); false leaves the session's PPP to the peer (L2TP-only tests, a LAC forwarding it). */
   readonly terminate: boolean;
+  /**
+   * Calls this node places as LAC (lac_incoming, and lac_outgoing answered by us): run PPP here as the
+   * subscriber with these credentials, the interface getting the address the LNS assigns. null: the
+   * session only carries PPP (a LAC forwarding its subscribers').
+   */
+  readonly client: { readonly user: string; readonly password: string } | null;
 }
 
 /**

@@ -145,6 +145,7 @@ export class Daemon {
             extra: {
               name: s.name,
               pseudowire: s.pseudowire,
+              pppProfile: this.config.sessionProfile(s.sessionProfile).pppProfile,
               ...(s.callingNumber !== undefined ? { callingNumber: s.callingNumber } : {}),
               ...(s.calledNumber !== undefined ? { calledNumber: s.calledNumber } : {}),
               ...(s.remoteEndId !== undefined ? { remoteEndId: s.remoteEndId } : {}),

@@ -206,6 +206,24 @@ export async function createPppService(o: {
         })
       : local;
 
+  // Calls we placed as LAC with a ppp profile that has credentials: our PPP is the subscriber's.
+  const clientOptionsFor = (s: SessionData): PppSessionOptions | undefined => {
+    if (s.callType !== 'lacIncoming' && s.callType !== 'lacOutgoing') return undefined;
+    const profile = o.pppProfileOf(s);
+    if (!profile?.client) return undefined;
+    return {
+      auth: profile.auth,
+      credentials: { user: profile.client.user, password: profile.client.password },
+      mru: profile.mru,
+      echoIntervalMs: profile.lcpEchoIntervalMs,
+      echoFailures: profile.lcpEchoFailures,
+      ipv6cp: profile.ipv6,
+      restartMs: profile.restartTimerMs,
+      maxConfigure: profile.maxConfigure,
+      maxFailure: profile.maxFailure,
+    };
+  };
+
   const optionsFor = (s: SessionData): PppSessionOptions | undefined => {
     // Only calls the peer placed toward us are ours to terminate; a LAC forwards its subscribers' PPP.
     if (s.callType !== 'lnsIncoming' && s.callType !== 'lnsOutgoing') return undefined;
@@ -239,8 +257,10 @@ export async function createPppService(o: {
     };
   };
 
+  const server = pppPseudowire({ role: 'server', clock: o.clock, log: o.log, optionsFor, onUp, onDown });
+  const client = pppPseudowire({ role: 'client', clock: o.clock, log: o.log, optionsFor: clientOptionsFor });
   return {
-    pseudowire: pppPseudowire({ role: 'server', clock: o.clock, log: o.log, optionsFor, onUp, onDown }),
+    pseudowire: (pw) => server(pw) ?? client(pw),
     changeSessionTimeout(sel, seconds) {
       const found = matchSessions(sel);
       for (const m of found) {

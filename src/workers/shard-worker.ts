@@ -49,7 +49,7 @@ async function start(init: ShardInit): Promise<void> {
     dataPlane,
     pppProfileOf: (s) => {
       const t = shardRef?.tunnels.get(s.localTunnelId);
-      return t ? config.pppProfile(t.options.pppProfile) : undefined;
+      return t ? config.pppProfile(s.pppProfile ?? t.options.pppProfile) : undefined;
     },
   });
   const forwards = new Batcher<PacketItem & { shard: number }>((items) => post({ type: 'forward', items }));

@@ -44,7 +44,7 @@ describe('built-in defaults', () => {
     });
     expect(c.pppProfile('default')).toEqual({
       name: 'default', mru: 1500, lcpEchoIntervalMs: 30_000, lcpEchoFailures: 3, auth: ['chap', 'pap'],
-      pool: 'default', dns: [], localAddress: null, ipv6: false, aaa: 'local', restartTimerMs: 3_000, maxConfigure: 10, maxFailure: 5, proxyLcp: true, terminate: true,
+      pool: 'default', dns: [], localAddress: null, ipv6: false, aaa: 'local', restartTimerMs: 3_000, maxConfigure: 10, maxFailure: 5, proxyLcp: true, terminate: true, client: null,
     });
     expect(c.ethernetProfile('default')).toEqual({ name: 'default', interfaceName: 'l2tpeth%d', mtu: 1500, bridge: null, vlanId: null });
     expect(c.peerProfile('default')).toEqual({
