@@ -52,9 +52,16 @@ export class UdpSocketFactory implements SocketFactory {
           const addr = sock.address();
           const ts: TunnelSocket = {
             local: { address: addr.address, port: addr.port },
-            // Read only when asked (the kernel data plane): touching _handle prints a deprecation warning.
+            // Only the kernel data plane asks. dgram has no public fd; its _handle getter is deprecated
+            // (DEP0112) and would print a warning to operators on every start: read it quietly.
             get fd() {
-              return (sock as unknown as { _handle?: { fd?: number } })._handle?.fd;
+              const quiet = process.noDeprecation;
+              process.noDeprecation = true;
+              try {
+                return (sock as unknown as { _handle?: { fd?: number } })._handle?.fd;
+              } finally {
+                process.noDeprecation = quiet;
+              }
             },
             send: (buf) => {
               sock.send(buf, (err) => {

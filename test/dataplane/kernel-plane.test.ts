@@ -263,8 +263,31 @@ describe('KernelDataPlane ordering', () => {
     const dp = new KernelDataPlane(new L2tpGenl(slow), noLinks);
     const results = await Promise.allSettled([dp.createTunnel(tunnelSpec(1)), dp.createSession(sessionSpec(1, 1)), dp.deleteSession(1, 1), dp.createSession(sessionSpec(1, 2))]);
     expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'fulfilled', 'fulfilled']);
-    expect(k.calls.map((c) => c.cmd)).toEqual([L2tpCmd.TUNNEL_CREATE, L2tpCmd.SESSION_CREATE, L2tpCmd.SESSION_DELETE, L2tpCmd.SESSION_CREATE]);
+    const order = k.calls.map((c) => `${c.cmd}:${c.attrs.get(11)?.readUInt32LE(0) ?? '-'}`);
+    expect(order[0]).toBe(`${L2tpCmd.TUNNEL_CREATE}:-`);
+    expect(order.indexOf(`${L2tpCmd.SESSION_CREATE}:1`)).toBeLessThan(order.indexOf(`${L2tpCmd.SESSION_DELETE}:1`));
     expect([...k.sessions]).toEqual(['1/2']);
+  });
+
+  it("does not make a tunnel's sessions wait for each other (one tunnel may set up thousands)", async () => {
+    const k = new FakeKernel();
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const slow: GenlTransport = {
+      request: async (cmd, attrs) => {
+        if (cmd === L2tpCmd.SESSION_CREATE && parseAttrs(attrs).get(11)?.readUInt32LE(0) === 1) await gate;
+        return k.request(cmd, attrs);
+      },
+      close() {},
+    };
+    const dp = new KernelDataPlane(new L2tpGenl(slow), noLinks);
+    await dp.createTunnel(tunnelSpec(1));
+    const first = dp.createSession(sessionSpec(1, 1));
+    await dp.createSession(sessionSpec(1, 2)); // done while session 1 is still waiting on the kernel
+    expect([...k.sessions]).toEqual(['1/2']);
+    release();
+    await first;
+    expect(k.sessions.size).toBe(2);
   });
 
   it('a failed call does not block the calls after it', async () => {

@@ -20,9 +20,16 @@ import { createGzip } from 'node:zlib';
 import { ensureDebianPackages, findExecutable, type DebianDependency } from '../support/sysdeps.js';
 import { extractPvhVmlinux, isStaticElf } from './elf.js';
 
-export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+/** The checkout: the nearest folder above this file with a package.json (this file also runs compiled, from dist/). */
+export const PROJECT_ROOT = projectRoot(path.dirname(fileURLToPath(import.meta.url)));
+function projectRoot(from: string): string {
+  for (let d = from; ; d = path.dirname(d)) {
+    if (existsSync(path.join(d, 'package.json')) && existsSync(path.join(d, 'test', 'vm', 'init'))) return d;
+    if (path.dirname(d) === d) throw new Error(`test/vm: no project root above ${from}`);
+  }
+}
 export const VM_CACHE_DIR = path.join(PROJECT_ROOT, '.cache', 'vm');
-const INIT_SCRIPT = fileURLToPath(new URL('./init', import.meta.url));
+const INIT_SCRIPT = path.join(PROJECT_ROOT, 'test', 'vm', 'init');
 
 /**
  * Debian packages the VM tests need on the host. qemu, busybox and kmod build and boot the VM; pppd and ip are not
@@ -41,11 +48,12 @@ export const VM_SYSTEM_DEPENDENCIES: readonly DebianDependency[] = [
 
 /**
  * Modules loaded at boot, before the script runs (their dependencies are added in order). 9p and overlay mount the
- * host root; virtio_rng feeds the entropy pool (node blocks without it); veth joins namespaces; the rest is the L2TP
+ * host root; virtio_rng feeds the entropy pool (node blocks without it); veth joins namespaces; bridge takes
+ * Ethernet pseudowires by config (ethernet_profiles.bridge); the rest is the L2TP
  * and PPP data plane under test.
  */
 export const VM_MODULES: readonly string[] = [
-  'virtio_pci', '9pnet_virtio', '9p', 'overlay', 'virtio_rng', 'veth',
+  'virtio_pci', '9pnet_virtio', '9p', 'overlay', 'virtio_rng', 'veth', 'bridge',
   'l2tp_netlink', 'l2tp_eth', 'l2tp_ip', 'l2tp_ip6', 'l2tp_ppp',
   'ppp_async', 'ppp_deflate', 'ppp_mppe', 'tun',
 ];

@@ -93,21 +93,31 @@ export class KernelDataPlane implements DataPlane {
   /** Kernel objects we made: tunnel ID → its session IDs. */
   private readonly made = new Map<number, Set<number>>();
   /**
-   * Calls for one tunnel run in the order they were made: a session's create must not overtake its
-   * tunnel's (workers fire them without waiting, and a netlink round trip can take longer than an
-   * ICRQ/ICCN exchange), nor a delete the create it undoes.
+   * Order without serialising a tunnel's sessions: a session's create waits for its tunnel's create (a worker
+   * fires the session create one ICRQ/ICCN after the tunnel's, and a netlink round trip can be longer than that
+   * exchange), and a session's delete for its create; sessions of one tunnel otherwise run concurrently (one
+   * tunnel may set up thousands).
    */
-  private readonly queues = new Map<number, Promise<unknown>>();
+  private readonly tunnelOps = new Map<number, Promise<unknown>>();
+  private readonly sessionOps = new Map<string, Promise<unknown>>();
 
-  private inOrder<T>(tunnelId: number, op: () => Promise<T>): Promise<T> {
-    const before = this.queues.get(tunnelId) ?? Promise.resolve();
+  private chain<K>(map: Map<K, Promise<unknown>>, key: K, op: () => Promise<void>, after?: Promise<unknown>): Promise<void> {
+    const before = Promise.all([map.get(key), after]);
     const run = before.then(op, op);
     const tail = run.catch(() => undefined);
-    this.queues.set(tunnelId, tail);
+    map.set(key, tail);
     void tail.then(() => {
-      if (this.queues.get(tunnelId) === tail) this.queues.delete(tunnelId);
+      if (map.get(key) === tail) map.delete(key);
     });
     return run;
+  }
+
+  private inTunnelOrder(tunnelId: number, op: () => Promise<void>): Promise<void> {
+    return this.chain(this.tunnelOps, tunnelId, op);
+  }
+
+  private inSessionOrder(tunnelId: number, sessionId: number, op: () => Promise<void>): Promise<void> {
+    return this.chain(this.sessionOps, `${tunnelId}/${sessionId}`, op, this.tunnelOps.get(tunnelId));
   }
 
   constructor(
@@ -126,7 +136,7 @@ export class KernelDataPlane implements DataPlane {
   }
 
   createTunnel(spec: TunnelSpec): Promise<void> {
-    return this.inOrder(spec.localTunnelId, () => this.doCreateTunnel(spec));
+    return this.inTunnelOrder(spec.localTunnelId, () => this.doCreateTunnel(spec));
   }
 
   private async doCreateTunnel(spec: TunnelSpec): Promise<void> {
@@ -142,7 +152,7 @@ export class KernelDataPlane implements DataPlane {
   }
 
   deleteTunnel(localTunnelId: number): Promise<void> {
-    return this.inOrder(localTunnelId, () => this.doDeleteTunnel(localTunnelId));
+    return this.inTunnelOrder(localTunnelId, () => this.doDeleteTunnel(localTunnelId));
   }
 
   private async doDeleteTunnel(localTunnelId: number): Promise<void> {
@@ -156,7 +166,7 @@ export class KernelDataPlane implements DataPlane {
   }
 
   createSession(spec: SessionSpec): Promise<void> {
-    return this.inOrder(spec.localTunnelId, () => this.doCreateSession(spec));
+    return this.inSessionOrder(spec.localTunnelId, spec.localSessionId, () => this.doCreateSession(spec));
   }
 
   private async doCreateSession(spec: SessionSpec): Promise<void> {
@@ -167,8 +177,8 @@ export class KernelDataPlane implements DataPlane {
       sessionId: spec.localSessionId,
       peerSessionId: spec.peerSessionId,
       pwType: PW_TYPES[spec.pseudowire],
-      ...(spec.cookie ? { cookie: spec.cookie } : {}),
-      ...(spec.peerCookie ? { peerCookie: spec.peerCookie } : {}),
+      ...(spec.cookie ? { rxCookie: spec.cookie } : {}),
+      ...(spec.peerCookie ? { txCookie: spec.peerCookie } : {}),
       ...(spec.l2SpecificSublayer ? { l2spec: spec.l2SpecificSublayer } : {}),
       ...(spec.sequencing ? { sequencing: true } : {}),
       ...(spec.lnsMode ? { lnsMode: true } : {}),
@@ -185,7 +195,7 @@ export class KernelDataPlane implements DataPlane {
   }
 
   deleteSession(localTunnelId: number, localSessionId: number): Promise<void> {
-    return this.inOrder(localTunnelId, () => this.doDeleteSession(localTunnelId, localSessionId));
+    return this.inSessionOrder(localTunnelId, localSessionId, () => this.doDeleteSession(localTunnelId, localSessionId));
   }
 
   private async doDeleteSession(localTunnelId: number, localSessionId: number): Promise<void> {
