@@ -124,6 +124,7 @@ NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
       {"pppSetMru", PppSetMru},
       {"pppSetFlags", PppSetFlags},
       {"pppGetFlags", PppGetFlags},
+      {"pppGetIdle", PppGetIdle},
       {"pppSetNpMode", PppSetNpMode},
       {"watchStart", WatchStart},
       {"watchStop", WatchStop},

@@ -92,6 +92,7 @@ napi_value PppDisconnectChannel(napi_env env, napi_callback_info info);
 napi_value PppSetMru(napi_env env, napi_callback_info info);
 napi_value PppSetFlags(napi_env env, napi_callback_info info);
 napi_value PppGetFlags(napi_env env, napi_callback_info info);
+napi_value PppGetIdle(napi_env env, napi_callback_info info);
 napi_value PppSetNpMode(napi_env env, napi_callback_info info);
 
 napi_value WatchStart(napi_env env, napi_callback_info info);

@@ -135,3 +135,19 @@ napi_value PppSetNpMode(napi_env env, napi_callback_info info) {
   if (ppp_ioctl(env, fd, PPPIOCSNPMODE, &npi, "pppSetNpMode: PPPIOCSNPMODE") != 0) return NULL;
   return make_undefined(env);
 }
+
+/* Seconds since the unit last sent and received a network-protocol (data) packet: what pppd's `idle` uses.
+ * Control frames (LCP echo...) do not count, so keepalives never hide an idle subscriber. */
+napi_value PppGetIdle(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  int fd;
+  if (get_args(env, info, 1, argv) != 0 || get_fd_arg(env, argv[0], "unitFd", &fd) != 0) return NULL;
+  struct ppp_idle idle = {0};
+  if (ppp_ioctl(env, fd, PPPIOCGIDLE, &idle, "pppGetIdle: PPPIOCGIDLE") != 0) return NULL;
+  napi_value obj, x, r;
+  if (napi_create_object(env, &obj) != napi_ok || napi_create_double(env, (double)idle.xmit_idle, &x) != napi_ok ||
+      napi_create_double(env, (double)idle.recv_idle, &r) != napi_ok || napi_set_named_property(env, obj, "xmitIdle", x) != napi_ok ||
+      napi_set_named_property(env, obj, "recvIdle", r) != napi_ok)
+    return NULL;
+  return obj;
+}

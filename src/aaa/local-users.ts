@@ -7,11 +7,13 @@
  *     alice       s3cret
  *     bob         "two words"       ip=198.18.1.20
  *     "carol x"   'p#ss'            pool=gold session-timeout=3600 idle-timeout=600
+ *     dave        pw                route=198.18.200.0/24,198.18.201.0/24
  *
  * - Tokens are separated by blanks. A token may be quoted with "..." (backslash escapes \" and \\) or
  *   '...' (taken literally), so passwords may hold blanks and `#`. Quotes may also wrap an option's value.
  * - Options (all optional, each at most once): `ip=IPv4` (Framed-IP-Address), `pool=NAME` (Framed-Pool),
- *   `session-timeout=SECONDS`, `idle-timeout=SECONDS`.
+ *   `session-timeout=SECONDS`, `idle-timeout=SECONDS`, `route=PREFIX[,PREFIX...]` (Framed-Route: networks
+ *   behind the subscriber, routed to its interface with the kernel data plane).
  * - Passwords are cleartext: CHAP and MS-CHAPv2 need them to compute the expected response.
  *   Keep the file mode 0600.
  *
@@ -22,7 +24,7 @@ import { readFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { LocalVerifier } from '../ppp/auth/local-verifier.js';
 import type { AuthRequest, AuthVerdict, CredentialVerifier } from '../ppp/auth/types.js';
-import type { SessionAuthorization } from './radius/session-attrs.js';
+import { parseFramedRoute, type SessionAuthorization } from './radius/session-attrs.js';
 
 export interface LocalUserEntry {
   user: string;
@@ -96,6 +98,13 @@ const OPTIONS: Record<string, (value: string, z: SessionAuthorization) => string
   },
   'session-timeout': (v, z) => seconds(v, (n) => (z.sessionTimeout = n), 'session-timeout'),
   'idle-timeout': (v, z) => seconds(v, (n) => (z.idleTimeout = n), 'idle-timeout'),
+  route: (v, z) => {
+    const routes = v.split(',').map((t) => parseFramedRoute(t));
+    const bad = routes.find((r) => r.prefix === undefined);
+    if (bad) return `route: "${bad.text}" is not a prefix like 198.18.200.0/24`;
+    z.framedRoutes = routes;
+    return undefined;
+  },
 };
 
 function seconds(v: string, set: (n: number) => void, key: string): string | undefined {

@@ -18,7 +18,9 @@ export interface PseudowireSession {
   /** The message that established the session (ICCN/OCCN/ICRP), for proxy LCP and the like. */
   readonly establishingMessage: ControlMessage | undefined;
   /** The network layer is up (kernel data plane: the interface gets these addresses); absent in userspace mode. */
-  networkUp?(spec: { local?: string; peer?: string; mtu?: number }): void;
+  networkUp?(spec: { local?: string; peer?: string; mtu?: number; routes?: string[] }): void;
+  /** Kernel data plane: seconds since the session last carried data (not control frames), if known. */
+  idleSeconds?(): number | undefined;
 }
 
 export interface PseudowireHandler {

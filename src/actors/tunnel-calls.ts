@@ -169,7 +169,9 @@ export class TunnelCalls {
         establishingMessage: established,
         transmit: (payload) => this.transmitData(s, payload),
         disconnect: (result) => s.dispatch({ type: 'CLOSE', result }),
-        ...(env.openSessionLink ? { networkUp: (spec: { local?: string; peer?: string; mtu?: number }) => this.networkUp(s, spec) } : {}),
+        ...(env.openSessionLink
+          ? { networkUp: (spec: { local?: string; peer?: string; mtu?: number; routes?: string[] }) => this.networkUp(s, spec), idleSeconds: () => s.link?.idleSeconds() }
+          : {}),
       });
     } catch (e) {
       this.t.log.error({ session: s.localSessionId, err: String(e) }, 'pseudowire handler failed to start');
@@ -193,7 +195,7 @@ export class TunnelCalls {
     if (pending) this.networkUp(s, pending);
   }
 
-  private networkUp(s: Session, spec: { local?: string; peer?: string; mtu?: number }): void {
+  private networkUp(s: Session, spec: { local?: string; peer?: string; mtu?: number; routes?: string[] }): void {
     if (!s.link) {
       s.pendingNetworkUp = spec;
       return;

@@ -46,6 +46,8 @@ export interface PppInterfaceSpec {
   /** The subscriber's address: a /32 peer address, or a route when we have no local address. */
   peer?: string;
   mtu?: number;
+  /** Networks behind the subscriber (RADIUS Framed-Route), routed to the interface. */
+  routes?: string[];
 }
 
 /**
@@ -57,6 +59,8 @@ export interface SessionLink {
   transmit(payload: Buffer): void;
   /** The network layer is up (IPCP opened): create the interface with these addresses. */
   networkUp(spec: Omit<PppInterfaceSpec, 'unit'>): Promise<{ ifname: string }>;
+  /** Seconds since the interface last carried data either way (no control frames); undefined before it exists. */
+  idleSeconds(): number | undefined;
   /** Release every fd (the kernel then deletes the unit and the session). */
   close(): void;
 }

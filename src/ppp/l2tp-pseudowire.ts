@@ -47,7 +47,9 @@ export interface PppPseudowireOptions {
   /** The PPP options of a session, or undefined when this node does not terminate its PPP. */
   optionsFor(session: SessionData): PppSessionOptions | undefined;
   /** PPP is up; `close` ends it from this node (e.g. RADIUS Session-Timeout). */
-  onUp?(session: SessionData, info: PppUpInfo, close: (message: string) => void): void;
+  onUp?(session: SessionData, info: PppUpInfo, close: (message: string) => void, idleSeconds: () => number | undefined): void;
+  /** Networks behind the subscriber (from what AAA authorized) for its interface's routes. */
+  routesFor?(info: PppUpInfo): string[];
   onDown?(session: SessionData, reason: PppDownReason): void;
 }
 
@@ -115,8 +117,14 @@ export function pppPseudowire(o: PppPseudowireOptions): PseudowireFactory {
         log.info({ user: info.user, address: info.address, authProtocol: info.authProtocol }, 'ppp up');
         // Kernel data plane: the PPP unit's interface gets our side and the subscriber's side of the link.
         const [local, peer] = o.role === 'server' ? [info.gateway, info.address] : [info.address, info.gateway];
-        pw.networkUp?.({ ...(local ? { local } : {}), ...(peer ? { peer } : {}), mtu: info.peerMru });
-        o.onUp?.(pw.data, info, (message) => engine.close('admin', message));
+        const routes = o.routesFor?.(info) ?? [];
+        pw.networkUp?.({ ...(local ? { local } : {}), ...(peer ? { peer } : {}), mtu: info.peerMru, ...(routes.length ? { routes } : {}) });
+        o.onUp?.(
+          pw.data,
+          info,
+          (message) => engine.close('admin', message),
+          () => pw.idleSeconds?.(),
+        );
       },
       onDown: (reason) => {
         log.info({ cause: reason.cause, message: reason.message }, 'ppp down');

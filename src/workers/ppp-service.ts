@@ -61,6 +61,11 @@ interface LiveSession {
   interim?: ReturnType<Clock['setTimeout']>;
   /** RADIUS Session-Timeout (RFC 2865 §5.27): the session ends when it fires. */
   timeout?: ReturnType<Clock['setTimeout']>;
+  /** RADIUS Idle-Timeout (RFC 2865 §5.28): the next idleness check. */
+  idle?: ReturnType<Clock['setTimeout']>;
+  /** Null data plane: packets seen at the last idleness check, and when they last changed. */
+  lastPackets?: number;
+  lastActiveAt?: number;
   /** Set when we end the session for a reason accounting names itself. */
   cause?: TerminateCause;
   close: (message: string) => void;
@@ -139,7 +144,45 @@ export async function createPppService(o: {
       scheduleInterim(l, s, everyMs);
     }, delay);
   };
-  const onUp = (s: SessionData, info: { user?: string; address?: string; attributes?: Record<string, unknown> }, close: (message: string) => void) => {
+  /**
+   * Idle-Timeout: the kernel data plane tells how long the interface has carried no data (PPPIOCGIDLE:
+   * data only, LCP echo does not count); the null data plane only has the session's packet counters, where
+   * every data message (LCP echo too) is activity. Checked when the limit could next be reached, not polled.
+   */
+  const armIdleTimeout = (l: LiveSession, s: SessionData, seconds: number, idleSeconds: () => number | undefined) => {
+    if (l.idle) o.clock.clearTimeout(l.idle);
+    l.idle = undefined;
+    if (seconds <= 0) return;
+    const check = async () => {
+      l.idle = undefined;
+      let idleFor = idleSeconds();
+      if (idleFor === undefined) {
+        const c = await o.dataPlane?.counters(s.localTunnelId, s.localSessionId).catch(() => undefined);
+        const packets = (c?.rxPackets ?? 0) + (c?.txPackets ?? 0);
+        const now = o.clock.now();
+        if (l.lastPackets !== packets || l.lastActiveAt === undefined) {
+          l.lastPackets = packets;
+          l.lastActiveAt = now;
+        }
+        idleFor = (now - l.lastActiveAt) / 1000;
+      }
+      if (!live.has(key(s))) return;
+      if (idleFor >= seconds) {
+        l.cause = 'Idle-Timeout';
+        l.close(`Idle-Timeout of ${seconds} s reached`);
+        return;
+      }
+      l.idle = o.clock.setTimeout(() => void check(), Math.max(1000, (seconds - idleFor) * 1000));
+    };
+    l.lastActiveAt = o.clock.now();
+    l.idle = o.clock.setTimeout(() => void check(), seconds * 1000);
+  };
+  const onUp = (
+    s: SessionData,
+    info: { user?: string; address?: string; attributes?: Record<string, unknown> },
+    close: (message: string) => void,
+    idleSeconds: () => number | undefined,
+  ) => {
     const acct: AccountingSession = {
       acctSessionId: newAcctSessionId(`${o.index.toString(16)}`),
       user: info.user ?? '',
@@ -156,6 +199,8 @@ export async function createPppService(o: {
     live.set(key(s), l);
     const limit = info.attributes?.['sessionTimeout'];
     if (typeof limit === 'number' && limit > 0) armSessionTimeout(l, limit);
+    const idle = info.attributes?.['idleTimeout'];
+    if (typeof idle === 'number' && idle > 0) armIdleTimeout(l, s, idle, idleSeconds);
     if (accounting) {
       void accounting.start(acct);
       const every = typeof info.attributes?.['acctInterimInterval'] === 'number' ? (info.attributes['acctInterimInterval'] as number) * 1000 : r!.interimIntervalMs;
@@ -177,6 +222,7 @@ export async function createPppService(o: {
     live.delete(key(s));
     if (l.interim) o.clock.clearTimeout(l.interim);
     if (l.timeout) o.clock.clearTimeout(l.timeout);
+    if (l.idle) o.clock.clearTimeout(l.idle);
     if (accounting) void counters(s).then((c) => accounting.stop(l.acct, c, l.cause ?? terminateCauseOf(reason)));
   };
 
@@ -257,7 +303,13 @@ export async function createPppService(o: {
     };
   };
 
-  const server = pppPseudowire({ role: 'server', clock: o.clock, log: o.log, optionsFor, onUp, onDown });
+  // RADIUS Framed-Route / users-file route=: IPv4 prefixes behind the subscriber, routed to its interface.
+  const routesFor = (info: { attributes?: Record<string, unknown> }): string[] => {
+    const routes = info.attributes?.['framedRoutes'];
+    if (!Array.isArray(routes)) return [];
+    return (routes as { prefix?: string }[]).flatMap((r) => (r.prefix && !r.prefix.includes(':') ? [r.prefix] : []));
+  };
+  const server = pppPseudowire({ role: 'server', clock: o.clock, log: o.log, optionsFor, onUp, onDown, routesFor });
   const client = pppPseudowire({ role: 'client', clock: o.clock, log: o.log, optionsFor: clientOptionsFor });
   return {
     pseudowire: (pw) => server(pw) ?? client(pw),

@@ -14,20 +14,22 @@ alice       s3cret
 bob         "two words"       ip=198.18.1.20      # trailing comment
 "carol x"   'p#ss'            pool=gold session-timeout=3600 idle-timeout=600
 dave        "q\\"uote\\\\"    pool="silver lining"
+erin        pw                route=198.18.200.0/24,198.18.201.7
 `;
 
 describe('parsing', () => {
   it('reads users, quoted tokens, options and comments', () => {
     const users = parseLocalUsers(FILE);
-    expect([...users.keys()]).toEqual(['alice', 'bob', 'carol x', 'dave']);
+    expect([...users.keys()]).toEqual(['alice', 'bob', 'carol x', 'dave', 'erin']);
     expect(users.get('alice')).toMatchObject({ password: 's3cret', authorization: {}, line: 3 });
     expect(users.get('bob')).toMatchObject({ password: 'two words', authorization: { framedIpAddress: '198.18.1.20' } });
     expect(users.get('carol x')).toMatchObject({ password: 'p#ss', authorization: { framedPool: 'gold', sessionTimeout: 3600, idleTimeout: 600 } });
     expect(users.get('dave')).toMatchObject({ password: 'q"uote\\', authorization: { framedPool: 'silver lining' } });
+    expect(users.get('erin')!.authorization.framedRoutes!.map((r) => r.prefix)).toEqual(['198.18.200.0/24', '198.18.201.7/32']);
   });
 
   it('reports every problem with file:line:column', () => {
-    const text = ['ok pass', 'nopass', 'x y ip=300.1.1.1', 'ok again', 'z "unterminated', 'w p colour=blue', 'v p ip=1.2.3.4 ip=1.2.3.5'].join('\n');
+    const text = ['ok pass', 'nopass', 'x y ip=300.1.1.1', 'ok again', 'z "unterminated', 'w p colour=blue', 'v p ip=1.2.3.4 ip=1.2.3.5', 'u p route=198.18.0.0/15,nowhere'].join('\n');
     let err: LocalUsersFileError | undefined;
     try {
       parseLocalUsers(text, '/etc/l2tpd/users');
@@ -40,8 +42,9 @@ describe('parsing', () => {
       '/etc/l2tpd/users:3:5: ip: "300.1.1.1" is not an IPv4 address',
       '/etc/l2tpd/users:4:1: user "ok" already defined on line 1',
       '/etc/l2tpd/users:5:3: unterminated " quote',
-      '/etc/l2tpd/users:6:5: unknown option "colour=blue" (expected ip=, pool=, session-timeout=, idle-timeout=)',
+      '/etc/l2tpd/users:6:5: unknown option "colour=blue" (expected ip=, pool=, session-timeout=, idle-timeout=, route=)',
       '/etc/l2tpd/users:7:16: option ip given twice',
+      '/etc/l2tpd/users:8:5: route: "nowhere" is not a prefix like 198.18.200.0/24',
     ]);
   });
 });

@@ -289,6 +289,7 @@ describe('kernel refusals are NativeErrors with the errno name (no L2TP, no PPP 
       ['pppSetMru', () => native.pppSetMru(a, 1500)],
       ['pppSetFlags', () => native.pppSetFlags(a, native.PPP_FLAGS.SC_ENABLE_IP)],
       ['pppGetFlags', () => native.pppGetFlags(a)],
+      ['pppGetIdle', () => native.pppGetIdle(a)],
       ['pppSetNpMode', () => native.pppSetNpMode(a, native.PPP_PROTOCOL.IP, native.NP_MODE.PASS)],
     ];
     for (const [name, call] of calls) {

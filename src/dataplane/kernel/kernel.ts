@@ -80,6 +80,13 @@ export function rtnetlinkConfigurator(): LinkConfigurator {
           );
         }
       }
+      for (const prefix of spec.routes ?? []) {
+        const [dst = '', len = '32'] = prefix.split('/');
+        if (!net.isIPv4(dst)) continue;
+        await step(`route ${prefix}`, () =>
+          rt.newRoute({ family: 2, dstLen: Number(len), table: 254, protocol: 'BOOT', scope: 'LINK', type: 'UNICAST' }, { dst: in4(dst), oif: ifindex }),
+        );
+      }
       return { ifname, ifindex };
     },
     close() {

@@ -106,6 +106,7 @@ export interface NativeAddon {
   pppSetMru(fd: number, mru: number): void;
   pppSetFlags(fd: number, flags: number): void;
   pppGetFlags(fd: number): number;
+  pppGetIdle(unitFd: number): { xmitIdle: number; recvIdle: number };
   pppSetNpMode(unitFd: number, protocol: number, mode: number): void;
   watchStart(fd: number, onFrame: (frame: Buffer) => void, onError?: (err: NativeError) => void): number;
   watchStop(id: number): void;
@@ -246,6 +247,11 @@ export function pppSetFlags(fd: number, flags: number): void {
 /** Reads the PPP_FLAGS bits of a unit fd (PPPIOCGFLAGS). */
 export function pppGetFlags(fd: number): number {
   return addon().pppGetFlags(fd);
+}
+
+/** Seconds since the unit last sent / received a data (network-protocol) packet (PPPIOCGIDLE); control frames do not count. */
+export function pppGetIdle(unitFd: number): { xmitIdle: number; recvIdle: number } {
+  return addon().pppGetIdle(unitFd);
 }
 
 /** Sets what a unit does with one network protocol's packets (PPPIOCSNPMODE with struct npioctl). */

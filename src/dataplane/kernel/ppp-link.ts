@@ -98,6 +98,15 @@ export function openPppLink(spec: PppLinkSpec, onFrame: (frame: Buffer) => void,
       const u = unit ?? (unit = newUnit());
       return up({ unit: u.unit, ...o });
     },
+    idleSeconds() {
+      if (!unit || closed) return undefined;
+      try {
+        const i = native.pppGetIdle(unit.fd);
+        return Math.min(i.xmitIdle, i.recvIdle);
+      } catch {
+        return undefined;
+      }
+    },
     close() {
       if (closed) return;
       closed = true;

@@ -19,7 +19,7 @@ netns_pair
 neutralise_ppp_options
 
 section "l2tpd (LNS, kernel data plane) in namespace lns"
-printf 'user1 s3cret\n' > "$W/users"
+printf 'user1 s3cret route=198.18.200.0/24\nidler s3cret idle-timeout=4\n' > "$W/users"
 chmod 600 "$W/users"
 cat > "$W/l2tpd.yaml" <<EOF
 system:
@@ -112,6 +112,8 @@ check "a kernel L2TP session in lns" sh -c "ip -n lns l2tp show session | grep -
 LNSDEV=$(ip -n lns -o -4 addr show | awk -v p="inet $LNS_PPP" 'index($0, p) { print $2; exit }')
 [ -n "$LNSDEV" ] || fail "no ppp interface with $LNS_PPP in lns"
 check "the LNS interface $LNSDEV has peer $CLIENT" sh -c "ip -n lns -4 addr show dev $LNSDEV | grep -q 'peer $CLIENT'"
+ip -n lns route show 198.18.200.0/24
+check "the user's Framed-Route (route=) points at its interface" sh -c "ip -n lns route show 198.18.200.0/24 | grep -q 'dev $LNSDEV'"
 
 section "data across ppp <-> kernel L2TP"
 check "ping the LNS through PPP" ip netns exec lac busybox ping -c 3 -W 2 "$LNS_PPP"
@@ -148,6 +150,19 @@ wait "$XL2TPD" 2>/dev/null
 wait_for 20 "no kernel tunnel in lns" sh -c "[ -z \"\$(ip -n lns l2tp show tunnel)\" ]"
 wait_for 10 "no ppp interface in lns" sh -c "! ip -n lns link show | grep -q ppp"
 check "no kernel session in lns" sh -c "[ -z \"\$(ip -n lns l2tp show session)\" ]"
+
+section "Idle-Timeout: pppd's LCP echoes every second do not count as data (PPPIOCGIDLE)"
+sed -e 's/^name user1$/name idler/' -e 's/^user user1$/user idler/' "$W/options.lac" > "$W/options.idler"
+sed -e "s#pppoptfile = .*#pppoptfile = $W/options.idler#" -e 's/^name = user1$/name = idler/' "$W/lac.conf" > "$W/lac-idler.conf"
+printf 'user1 * s3cret *\nidler * s3cret *\n' > /etc/ppp/chap-secrets
+printf 'user1 * s3cret *\nidler * s3cret *\n' > /etc/ppp/pap-secrets
+ip netns exec lac xl2tpd -D -c "$W/lac-idler.conf" -p /run/xl2tpd/lac.pid -C /run/xl2tpd/lac.ctl >> "$W/xl2tpd.log" 2>&1 &
+XL2TPD=$!
+wait_for_addr 40 lac "$POOL_PREFIX" > /dev/null
+wait_for 20 "the idle subscriber disconnected by Idle-Timeout" grep -q "Idle-Timeout of 4 s reached" "$W/l2tpd.log"
+wait_for 10 "its ppp interface gone" sh -c "! ip -n lns link show | grep -q ppp"
+kill "$XL2TPD"
+wait "$XL2TPD" 2>/dev/null
 
 section "kill -9 of l2tpd leaves nothing either"
 start_lac
