@@ -303,7 +303,7 @@ export class Tunnel implements TunnelActions {
       m = item;
       // RFC 3931 §4.7 peers that only speak L2TPv2 may ignore an L2TPv3 SCCRQ altogether (xl2tpd
       // drops it as a "PPTP packet"): after two unanswered retransmissions, try again as v2.
-      if (m.messageType === MessageTypes.SCCRQ && m.version === 3 && this.options.encapsulation === 'udp' && this.state === 'waitCtlReply' && ++this.v3SccrqSends >= V3_SCCRQ_ATTEMPTS) {
+      if (m.messageType === MessageTypes.SCCRQ && m.version === 3 && this.v2CanCarryIt() && this.state === 'waitCtlReply' && ++this.v3SccrqSends >= V3_SCCRQ_ATTEMPTS) {
         queueMicrotask(() => this.fallBackToV2());
         return;
       }
@@ -350,9 +350,19 @@ export class Tunnel implements TunnelActions {
     this.sendSccrq();
   }
 
+  /**
+   * L2TPv2 runs over UDP only and carries only PPP: a tunnel over IP, or one for Ethernet pseudowires (RFC 4719),
+   * keeps asking in L2TPv3 — an unanswered SCCRQ there means the peer is away, not that it speaks only v2.
+   */
+  private v2CanCarryIt(): boolean {
+    if (this.options.encapsulation !== 'udp' || this.options.session.pseudowire !== 'ppp') return false;
+    for (const s of this.sessions.values()) if (s.data.pseudowire !== 'ppp') return false;
+    return true;
+  }
+
   private fallBackToV2(): void {
     if (this.state !== 'waitCtlReply') return;
-    if (!this.data.fellBackToV2 && this.data.version === 3 && this.options.encapsulation === 'udp') {
+    if (!this.data.fellBackToV2 && this.data.version === 3 && this.v2CanCarryIt()) {
       this.log.info({ tunnel: this.id }, 'peer does not speak L2TPv3: falling back to L2TPv2');
       this.actor.send({ type: 'V2_FALLBACK' });
     } else {

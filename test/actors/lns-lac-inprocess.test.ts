@@ -2,6 +2,7 @@
  * Two concentrators in one process over loopback UDP: one as LAC (creates the tunnel and places an
  * incoming call), one as LNS. Real sockets, real timers; the machines, channel and codec together.
  */
+import dgram from 'node:dgram';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DEFAULT_TUNNEL_OPTIONS, type TunnelOptions } from '../../src/actors/options.js';
@@ -10,6 +11,7 @@ import { systemClock } from '../../src/transport/clock.js';
 import { Listener } from '../../src/workers/listener.js';
 import { Shard, type PeerPolicy } from '../../src/workers/shard.js';
 import { UdpSocketFactory } from '../../src/workers/sockets.js';
+import { peekHeader } from '../../src/protocol/index.js';
 
 const log = pino({ level: 'silent' });
 
@@ -111,6 +113,25 @@ describe('LAC ⇄ LNS in process', () => {
     expect(b.data.peerCookie).toBe(a.data.ourCookie);
     expect(a.data.ourCookie).toHaveLength(16);
     expect(lns.shard.listTunnels()[0]!.control.retransmitted).toBe(0);
+  });
+
+  it('v3 for Ethernet pseudowires toward a silent peer keeps asking in L2TPv3: no fallback to L2TPv2', async () => {
+    // A peer that is down (a persistent tunnel waiting for it) must find a v3 tunnel when it returns: L2TPv2 cannot
+    // carry Ethernet. Only PPP tunnels fall back (for xl2tpd, which drops L2TPv3 SCCRQs silently).
+    const silent = dgram.createSocket('udp4');
+    const versions: number[] = [];
+    silent.on('message', (b) => versions.push(peekHeader(b).version));
+    await new Promise<void>((r) => silent.bind(1701, '127.0.20.11', r));
+    const ethernet = { pseudowire: 'ethernet' as const, sequencing: false, cookieLength: 0 as const, l2SpecificSublayer: 'none' as const };
+    const lac = node({ version: 3, retransmitInitialMs: 10, maxRetransmits: 5, session: ethernet });
+    cleanups.push(async () => {
+      await lac.shard.closeAll(100);
+      silent.close();
+    });
+    await lac.shard.createTunnel({ peer: { address: '127.0.20.11', port: 1701 }, profile: 'default' });
+    await until(() => lac.shard.listTunnels().length === 0, 10_000);
+    expect(versions.length).toBeGreaterThanOrEqual(6);
+    expect(new Set(versions)).toEqual(new Set([3]));
   });
 
   it('both sides open a tunnel at once: the tie breaker leaves exactly one (RFC 2661 §4.4.3)', async () => {

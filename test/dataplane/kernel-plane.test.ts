@@ -85,6 +85,8 @@ class FakeKernel implements GenlTransport {
   readonly calls: { cmd: number; attrs: Map<number, Buffer> }[] = [];
   readonly tunnels = new Set<number>();
   readonly sessions = new Set<string>();
+  /** l2tp_eth names its interface (IFNAME of the create) and reports the name on SESSION_GET. */
+  readonly ifnames = new Map<string, string>();
   fail: string | undefined;
 
   async request(cmd: number, attrs: Buffer): Promise<Buffer[]> {
@@ -105,13 +107,14 @@ class FakeKernel implements GenlTransport {
       case L2tpCmd.SESSION_CREATE:
         if (!this.tunnels.has(tid)) throw new Error('Request rejected: ENODEV');
         this.sessions.add(`${tid}/${sid}`);
+        if (a.has(8)) this.ifnames.set(`${tid}/${sid}`, a.get(8)!.toString().replace(/\0.*$/s, ''));
         return [];
       case L2tpCmd.SESSION_DELETE:
         if (!this.sessions.delete(`${tid}/${sid}`)) throw new Error('Request rejected: ENODEV');
         return [];
       case L2tpCmd.SESSION_GET:
         if (!this.sessions.has(`${tid}/${sid}`)) throw new Error('Request rejected: ENODEV');
-        return [encodeAttrs([['CONN_ID', tid], ['SESSION_ID', sid]])];
+        return [encodeAttrs([['CONN_ID', tid], ['SESSION_ID', sid], ...(this.ifnames.has(`${tid}/${sid}`) ? [['IFNAME', this.ifnames.get(`${tid}/${sid}`)!] as ['IFNAME', string]] : [])])];
       default:
         return [];
     }
@@ -152,6 +155,22 @@ describe('KernelDataPlane', () => {
     expect(session!.attrs.get(1)!.readUInt16LE(0)).toBe(PwType.PPP);
     expect(session!.attrs.get(20)![0]).toBe(1); // LNS_MODE
     expect(dp.objects).toEqual({ tunnels: 1, sessions: 1 });
+  });
+
+  it('gives the kernel our cookie to check and the peer cookie to send (RFC 3931 §5.4.4 Assigned Cookie: what its sender expects)', async () => {
+    const k = new FakeKernel();
+    const configured: unknown[] = [];
+    const dp = new KernelDataPlane(new L2tpGenl(k), { ...noLinks, configureEthernet: async (spec) => void configured.push(spec) });
+    await dp.createTunnel({ ...tunnelSpec(1), version: 3 });
+    const ours = Buffer.from('0102030405060708', 'hex');
+    const peers = Buffer.from('0a0b0c0d', 'hex');
+    await dp.createSession({ ...sessionSpec(1, 5), pseudowire: 'ethernet', cookie: ours, peerCookie: peers, interfaceName: 'pw0', mtu: 1400, bridge: 'br0' });
+    const create = k.calls.find((c) => c.cmd === L2tpCmd.SESSION_CREATE)!;
+    // l2tp_core puts L2TP_ATTR_COOKIE in every data message it sends and drops received ones without L2TP_ATTR_PEER_COOKIE.
+    expect(hex(create.attrs.get(15)!)).toBe('0a0b0c0d');
+    expect(hex(create.attrs.get(16)!)).toBe('0102030405060708');
+    // The interface the kernel named goes up, into its bridge.
+    expect(configured).toEqual([{ ifname: 'pw0', mtu: 1400, bridge: 'br0' }]);
   });
 
   it('refuses a tunnel without a socket and a session without its tunnel, saying why', async () => {

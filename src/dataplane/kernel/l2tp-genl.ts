@@ -259,8 +259,12 @@ export class L2tpGenl {
     sessionId: number;
     peerSessionId: number;
     pwType: number;
-    cookie?: Buffer;
-    peerCookie?: Buffer;
+    /**
+     * L2TP_ATTR_COOKIE is what the kernel puts in every data message it sends (the peer's Assigned Cookie);
+     * L2TP_ATTR_PEER_COOKIE what it requires in every one it receives (ours): l2tp_recv_common drops the rest.
+     */
+    txCookie?: Buffer;
+    rxCookie?: Buffer;
     l2spec?: 'none' | 'default';
     sequencing?: boolean;
     lnsMode?: boolean;
@@ -277,8 +281,8 @@ export class L2tpGenl {
       list.push(['L2SPEC_TYPE', o.l2spec === 'default' ? L2specType.DEFAULT : L2specType.NONE]);
       list.push(['L2SPEC_LEN', o.l2spec === 'default' ? 4 : 0]);
     }
-    if (o.cookie?.length) list.push(['COOKIE', o.cookie]);
-    if (o.peerCookie?.length) list.push(['PEER_COOKIE', o.peerCookie]);
+    if (o.txCookie?.length) list.push(['COOKIE', o.txCookie]);
+    if (o.rxCookie?.length) list.push(['PEER_COOKIE', o.rxCookie]);
     if (o.sequencing) list.push(['SEND_SEQ', 1], ['RECV_SEQ', 1]);
     if (o.lnsMode) list.push(['LNS_MODE', 1]);
     if (o.ifname) list.push(['IFNAME', o.ifname]);
