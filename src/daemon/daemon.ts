@@ -111,15 +111,23 @@ export class Daemon {
             return (await this.countOnShards('sessions.disconnect', selector)) > 0;
           },
           coa: async (selector, changes) => {
-            // All or nothing (RFC 5176 §3.3: a NAK means the request was not honoured): only Session-Timeout
-            // can be changed in this version; anything else makes the whole request a NAK, applied nowhere.
-            const supported = changes.every(([name]) => name.toLowerCase() === 'session-timeout');
+            // All or nothing (RFC 5176 §3.3: a NAK means the request was not honoured): Session-Timeout and
+            // Idle-Timeout can be changed; anything else makes the whole request a NAK, applied nowhere.
+            const supported = changes.every(([name]) => ['session-timeout', 'idle-timeout'].includes(name.toLowerCase()));
             if (!supported) {
               const found = (await this.countOnShards('sessions.match', selector)) > 0;
               return found ? { found: true, applied: [] } : { found: false };
             }
-            const timeout = changes.find(([name]) => name.toLowerCase() === 'session-timeout')?.[1];
-            const n = await this.countOnShards('sessions.coa', selector, { sessionTimeout: typeof timeout === 'number' ? timeout : 0 });
+            const value = (attr: string) => {
+              const v = changes.find(([name]) => name.toLowerCase() === attr)?.[1];
+              return v === undefined ? undefined : typeof v === 'number' ? v : 0;
+            };
+            const sessionTimeout = value('session-timeout');
+            const idleTimeout = value('idle-timeout');
+            const n = await this.countOnShards('sessions.coa', selector, {
+              ...(sessionTimeout !== undefined ? { sessionTimeout } : {}),
+              ...(idleTimeout !== undefined ? { idleTimeout } : {}),
+            });
             return n > 0 ? { found: true, applied: changes.map(([name]) => name) } : { found: false };
           },
         },

@@ -35,7 +35,8 @@ export interface PppService {
   /** Sessions whose PPP is up and match a Disconnect/CoA selector (RFC 5176 §3): tunnel and session IDs. */
   match(selector: SessionSelector): { tunnelId: number; sessionId: number }[];
   /** RFC 5176 CoA: a new Session-Timeout (seconds from now; 0 removes it) for the matching sessions. */
-  changeSessionTimeout(selector: SessionSelector, seconds: number): number;
+  /** RFC 5176 CoA: new Session-Timeout and/or Idle-Timeout (seconds, 0 = none) for the matching sessions; how many matched. */
+  applyCoa(selector: SessionSelector, changes: { sessionTimeout?: number; idleTimeout?: number }): number;
   close(): void;
 }
 
@@ -61,6 +62,9 @@ interface LiveSession {
   interim?: ReturnType<Clock['setTimeout']>;
   /** RADIUS Session-Timeout (RFC 2865 §5.27): the session ends when it fires. */
   timeout?: ReturnType<Clock['setTimeout']>;
+  /** The session and how to ask its data plane for idleness (CoA may change Idle-Timeout later). */
+  data?: SessionData;
+  idleSeconds?: () => number | undefined;
   /** RADIUS Idle-Timeout (RFC 2865 §5.28): the next idleness check. */
   idle?: ReturnType<Clock['setTimeout']>;
   /** Null data plane: packets seen at the last idleness check, and when they last changed. */
@@ -195,7 +199,7 @@ export async function createPppService(o: {
       ...(Array.isArray(info.attributes?.['class']) ? { class: info.attributes['class'] as Buffer[] } : {}),
       authentic: info.attributes?.['outcome'] !== undefined ? 'RADIUS' : 'Local',
     };
-    const l: LiveSession = { tunnelId: s.localTunnelId, sessionId: s.localSessionId, acct, close };
+    const l: LiveSession = { tunnelId: s.localTunnelId, sessionId: s.localSessionId, acct, close, data: s, idleSeconds };
     live.set(key(s), l);
     const limit = info.attributes?.['sessionTimeout'];
     if (typeof limit === 'number' && limit > 0) armSessionTimeout(l, limit);
@@ -313,11 +317,13 @@ export async function createPppService(o: {
   const client = pppPseudowire({ role: 'client', clock: o.clock, log: o.log, optionsFor: clientOptionsFor });
   return {
     pseudowire: (pw) => server(pw) ?? client(pw),
-    changeSessionTimeout(sel, seconds) {
+    applyCoa(sel, changes) {
       const found = matchSessions(sel);
       for (const m of found) {
         const l = live.get(`${m.tunnelId}/${m.sessionId}`);
-        if (l) armSessionTimeout(l, seconds);
+        if (!l) continue;
+        if (changes.sessionTimeout !== undefined) armSessionTimeout(l, changes.sessionTimeout);
+        if (changes.idleTimeout !== undefined && l.data && l.idleSeconds) armIdleTimeout(l, l.data, changes.idleTimeout, l.idleSeconds);
       }
       return found.length;
     },

@@ -83,8 +83,8 @@ export async function handleShardRpc(shard: Shard, method: string, params: unkno
       return { count: found.length };
     }
     case 'sessions.coa': {
-      const seconds = typeof p['sessionTimeout'] === 'number' ? (p['sessionTimeout'] as number) : 0;
-      return { count: ppp?.changeSessionTimeout((p['selector'] ?? {}) as SessionSelector, seconds) ?? 0 };
+      const num = (k: string) => (typeof p[k] === 'number' ? { [k]: p[k] as number } : {});
+      return { count: ppp?.applyCoa((p['selector'] ?? {}) as SessionSelector, { ...num('sessionTimeout'), ...num('idleTimeout') }) ?? 0 };
     }
     case 'sessions.match':
       return { count: (ppp?.match((p['selector'] ?? {}) as SessionSelector) ?? []).length };

@@ -151,7 +151,7 @@ describe('RADIUS accounting and dynamic authorization through l2tpd', () => {
     await until(() => /Acct-Terminate-Cause = Session-Timeout/.test(radius.detail()) || undefined, 10_000, 'Accounting Stop with Session-Timeout');
   });
 
-  it('CoA: Session-Timeout is applied (ACK, the session ends); an attribute we cannot apply is a NAK and changes nothing', async () => {
+  it('CoA: Session-Timeout and Idle-Timeout are applied (ACK, the session ends); an attribute we cannot apply is a NAK and changes nothing', async () => {
     const { freeUdpPort } = await import('../aaa/freeradius.js');
     const { findExecutable } = await import('../support/sysdeps.js');
     const { spawn } = await import('node:child_process');
@@ -180,9 +180,14 @@ describe('RADIUS accounting and dynamic authorization through l2tpd', () => {
     expect(nak).toMatch(/Error-Cause = Unsupported-Attribute/);
     await new Promise((r) => setTimeout(r, 300));
     expect(d.logLines().some((l) => l['msg'] === 'session closed')).toBe(false);
-    const ack = await coa('Calling-Station-Id = "5550179"\nSession-Timeout = 1\n');
+    // All or nothing: Idle-Timeout alone would be applied, but not beside an attribute we cannot apply.
+    const mixed = await coa('Calling-Station-Id = "5550179"\nIdle-Timeout = 1\nFilter-Id = "gold"\n');
+    expect(mixed).toMatch(/Received CoA-NAK/);
+    await new Promise((r) => setTimeout(r, 1800));
+    expect(d.logLines().some((l) => l['msg'] === 'session closed')).toBe(false);
+    const ack = await coa('Calling-Station-Id = "5550179"\nSession-Timeout = 30\nIdle-Timeout = 1\n');
     expect(ack).toMatch(/Received CoA-ACK/);
-    const closed = await until(() => d.logLines().find((l) => l['msg'] === 'session closed'), 10_000, 'session closed by the new Session-Timeout');
-    expect(String(closed['reason'])).toMatch(/Session-Timeout of 1 s reached/);
+    const closed = await until(() => d.logLines().find((l) => l['msg'] === 'session closed'), 10_000, 'session closed by the new Idle-Timeout');
+    expect(String(closed['reason'])).toMatch(/Idle-Timeout of 1 s reached/);
   });
 });
