@@ -174,6 +174,14 @@ static int get_prop(napi_env env, napi_value obj, const char *name, napi_value *
   return 0;
 }
 
+int has_prop(napi_env env, napi_value obj, const char *name, int *out) {
+  napi_value v;
+  napi_valuetype t;
+  if (get_prop(env, obj, name, &v) != 0 || napi_typeof(env, v, &t) != napi_ok) return -1;
+  *out = t != napi_undefined;
+  return 0;
+}
+
 int get_int_prop(napi_env env, napi_value obj, const char *name, int64_t min, int64_t max, int64_t *out) {
   napi_value v;
   if (get_prop(env, obj, name, &v) != 0) return -1;

@@ -29,6 +29,7 @@ typedef struct watch {
   uint32_t id;
   int fd;
   int dgram;   /* a SOCK_DGRAM socket: a zero-length read is an empty datagram, not end of file */
+  int with_source; /* recvfrom(): onFrame also gets the sender's address (an unconnected L2TP/IP listener) */
   int closing; /* uv_close issued; no more reads, no more JS calls */
   int js_released;
   napi_ref on_frame, on_error, resource;
@@ -67,6 +68,8 @@ int get_fd_arg(napi_env env, napi_value v, const char *name, int *out);
 int get_int_prop(napi_env env, napi_value obj, const char *name, int64_t min, int64_t max, int64_t *out);
 int get_bool_prop(napi_env env, napi_value obj, const char *name, int dflt, int *out);
 int get_string_prop(napi_env env, napi_value obj, const char *name, char *buf, size_t size);
+/* *out = 1 when obj has the property and it is not undefined (optional arguments). */
+int has_prop(napi_env env, napi_value obj, const char *name, int *out);
 int get_object_arg(napi_env env, napi_value v, const char *name);
 napi_value make_int(napi_env env, int64_t n);
 napi_value make_undefined(napi_env env);

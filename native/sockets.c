@@ -132,8 +132,9 @@ static int parse_l2tpip(napi_env env, int family, const char *address, uint32_t 
 
 napi_value L2tpIpSocket(napi_env env, napi_callback_info info) {
   napi_value argv[1];
-  int64_t family, local_id, peer_id;
-  char local[INET6_ADDRSTRLEN + 1], peer[INET6_ADDRSTRLEN + 1];
+  int64_t family, local_id, peer_id = 0;
+  int connected, has_peer_id;
+  char local[INET6_ADDRSTRLEN + 1], peer[INET6_ADDRSTRLEN + 1] = "";
   union l2tpip_sockaddr local_sa, peer_sa;
   socklen_t local_len, peer_len;
   if (get_args(env, info, 1, argv) != 0 || get_object_arg(env, argv[0], "options") != 0) return NULL;
@@ -144,11 +145,18 @@ napi_value L2tpIpSocket(napi_env env, napi_callback_info info) {
   }
   if (get_string_prop(env, argv[0], "localAddress", local, sizeof local) != 0 ||
       get_int_prop(env, argv[0], "localConnId", 0, UINT32_MAX, &local_id) != 0 ||
-      get_string_prop(env, argv[0], "peerAddress", peer, sizeof peer) != 0 ||
-      get_int_prop(env, argv[0], "peerConnId", 0, UINT32_MAX, &peer_id) != 0)
+      has_prop(env, argv[0], "peerAddress", &connected) != 0 || has_prop(env, argv[0], "peerConnId", &has_peer_id) != 0)
+    return NULL;
+  /* No peer: a listener (connection ID 0 takes every SCCRQ sent to the address), read with watch's source. */
+  if (has_peer_id && !connected) {
+    throw_type(env, "l2tpIpSocket: peerConnId without peerAddress");
+    return NULL;
+  }
+  if ((connected && get_string_prop(env, argv[0], "peerAddress", peer, sizeof peer) != 0) ||
+      (has_peer_id && get_int_prop(env, argv[0], "peerConnId", 0, UINT32_MAX, &peer_id) != 0))
     return NULL;
   if (parse_l2tpip(env, (int)family, local, (uint32_t)local_id, "localAddress", &local_sa, &local_len) != 0 ||
-      parse_l2tpip(env, (int)family, peer, (uint32_t)peer_id, "peerAddress", &peer_sa, &peer_len) != 0)
+      (connected && parse_l2tpip(env, (int)family, peer, (uint32_t)peer_id, "peerAddress", &peer_sa, &peer_len) != 0))
     return NULL;
 
   int fd = socket(family == 4 ? AF_INET : AF_INET6, SOCK_DGRAM | SOCK_FLAGS, IPPROTO_L2TP);
@@ -165,7 +173,7 @@ napi_value L2tpIpSocket(napi_env env, napi_callback_info info) {
     throw_errno(env, err, "bind", "l2tpIpSocket: bind(%s, connection id %u)", local, (unsigned)local_id);
     return NULL;
   }
-  if (connect(fd, (struct sockaddr *)&peer_sa, peer_len) < 0) {
+  if (connected && connect(fd, (struct sockaddr *)&peer_sa, peer_len) < 0) {
     int err = errno;
     close(fd);
     throw_errno(env, err, "connect", "l2tpIpSocket: connect(%s, connection id %u)", peer, (unsigned)peer_id);

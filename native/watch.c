@@ -5,10 +5,12 @@
  * libuv must drop its epoll registration while the fd number still means the same file.
  */
 #define _GNU_SOURCE
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -82,16 +84,34 @@ static void after_failed_call(watch *w) {
   napi_fatal_exception(env, exc);
 }
 
-/* Returns 0 when the loop should stop reading this wakeup. */
-static int deliver_frame(watch *w, const void *data, size_t len) {
+/* The sender of a datagram as text (IPv4 or IPv6), or undefined for any other family (AF_UNIX, unnamed). */
+static napi_value source_value(napi_env env, const struct sockaddr_storage *from, socklen_t len) {
+  char text[INET6_ADDRSTRLEN];
+  const void *addr = NULL;
+  napi_value v;
+  if (len >= sizeof(struct sockaddr_in) && from->ss_family == AF_INET)
+    addr = &((const struct sockaddr_in *)from)->sin_addr;
+  else if (len >= sizeof(struct sockaddr_in6) && from->ss_family == AF_INET6)
+    addr = &((const struct sockaddr_in6 *)from)->sin6_addr;
+  if (addr == NULL || inet_ntop(from->ss_family, addr, text, sizeof text) == NULL ||
+      napi_create_string_utf8(env, text, NAPI_AUTO_LENGTH, &v) != napi_ok)
+    napi_get_undefined(env, &v);
+  return v;
+}
+
+/* Returns 0 when the loop should stop reading this wakeup. `from` is NULL unless the watch asked for sources. */
+static int deliver_frame(watch *w, const void *data, size_t len, const struct sockaddr_storage *from,
+                         socklen_t from_len) {
   napi_env env = w->st->env;
   napi_handle_scope scope;
-  napi_value buf, fn, recv;
+  napi_value args[2], fn, recv;
   int ok = 0;
   if (napi_open_handle_scope(env, &scope) != napi_ok) return 0;
-  if (napi_create_buffer_copy(env, len, data, NULL, &buf) == napi_ok &&
+  if (napi_create_buffer_copy(env, len, data, NULL, &args[0]) == napi_ok &&
       napi_get_reference_value(env, w->on_frame, &fn) == napi_ok && napi_get_undefined(env, &recv) == napi_ok) {
-    if (napi_call_function(env, recv, fn, 1, &buf, NULL) == napi_ok) ok = 1;
+    size_t argc = 1;
+    if (from != NULL) args[argc++] = source_value(env, from, from_len);
+    if (napi_call_function(env, recv, fn, argc, args, NULL) == napi_ok) ok = 1;
     else after_failed_call(w);
   }
   napi_close_handle_scope(env, scope);
@@ -142,8 +162,16 @@ static int deliver_error(watch *w, int err, const char *syscall, int may_go_on) 
 
 static void read_frames(watch *w) {
   unsigned char *frame = w->st->frame;
+  struct sockaddr_storage from;
+  socklen_t from_len = 0;
   for (int n = 0; n < FRAMES_PER_WAKEUP && !w->closing; n++) {
-    ssize_t r = read(w->fd, frame, L2TPN_FRAME_MAX);
+    ssize_t r;
+    if (w->with_source) {
+      from_len = sizeof from;
+      r = recvfrom(w->fd, frame, L2TPN_FRAME_MAX, 0, (struct sockaddr *)&from, &from_len);
+    } else {
+      r = read(w->fd, frame, L2TPN_FRAME_MAX);
+    }
     if (r < 0) {
       int err = errno;
       if (err == EINTR) continue;
@@ -154,7 +182,7 @@ static void read_frames(watch *w) {
       deliver_error(w, 0, "read", 0);
       return;
     }
-    if (!deliver_frame(w, frame, (size_t)r)) return;
+    if (!deliver_frame(w, frame, (size_t)r, w->with_source ? &from : NULL, from_len)) return;
   }
 }
 
@@ -196,12 +224,13 @@ static int is_function(napi_env env, napi_value v) {
   return napi_typeof(env, v, &t) == napi_ok && t == napi_function;
 }
 
-/* watchStart(fd, onFrame, onError?) -> watch id */
+/* watchStart(fd, onFrame, onError?, withSource?) -> watch id; withSource: onFrame(frame, sourceAddress) via recvfrom */
 napi_value WatchStart(napi_env env, napi_callback_info info) {
-  napi_value argv[3], resource, name;
+  napi_value argv[4], resource, name;
   int fd;
+  bool with_source = false;
   addon_state *st = state_of(env);
-  if (get_args(env, info, 3, argv) != 0 || get_fd_arg(env, argv[0], "fd", &fd) != 0) return NULL;
+  if (get_args(env, info, 4, argv) != 0 || get_fd_arg(env, argv[0], "fd", &fd) != 0) return NULL;
   if (!is_function(env, argv[1])) {
     throw_type(env, "onFrame must be a function");
     return NULL;
@@ -209,6 +238,12 @@ napi_value WatchStart(napi_env env, napi_callback_info info) {
   napi_valuetype t;
   if (napi_typeof(env, argv[2], &t) != napi_ok || (t != napi_undefined && t != napi_function)) {
     throw_type(env, "onError must be a function or undefined");
+    return NULL;
+  }
+  napi_valuetype ts;
+  if (napi_typeof(env, argv[3], &ts) != napi_ok || (ts != napi_undefined && ts != napi_boolean) ||
+      (ts == napi_boolean && napi_get_value_bool(env, argv[3], &with_source) != napi_ok)) {
+    throw_type(env, "withSource must be a boolean or undefined");
     return NULL;
   }
   if (st == NULL || st->tearing_down) {
@@ -224,7 +259,14 @@ napi_value WatchStart(napi_env env, napi_callback_info info) {
   w->fd = fd;
   int type = 0;
   socklen_t type_len = sizeof type;
-  w->dgram = getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &type_len) == 0 && type == SOCK_DGRAM;
+  int is_socket = getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &type_len) == 0;
+  if (with_source && !is_socket) {
+    free(w);
+    throw_errno(env, ENOTSOCK, "getsockopt", "watch(fd %d): a source address needs a socket", fd);
+    return NULL;
+  }
+  w->dgram = is_socket && type == SOCK_DGRAM;
+  w->with_source = with_source;
   /* uv_poll_init checks the fd can be polled (EBADF, EPERM for regular files, EEXIST if already watched). */
   int rc = uv_poll_init(st->loop, &w->poll, fd);
   if (rc != 0) {

@@ -48,10 +48,19 @@ function resolveSystem(file: ConfigFile, source: ConfigSource, issues: ConfigIss
   duplicates(listen.map(endpointKey), (i, first) =>
     issues.push(source.issue(['system', 'listen', i], `listed twice (first at line ${source.position(['system', 'listen', first]).line})`)),
   );
+  const listenIp = s.listen_ip ?? [];
+  duplicates(listenIp, (i, first) =>
+    issues.push(source.issue(['system', 'listen_ip', i], `listed twice (first at line ${source.position(['system', 'listen_ip', first]).line})`)),
+  );
+  if (listenIp.length > 0 && s.dataplane === 'null') {
+    // IP protocol 115 sockets come from the kernel data plane's native addon.
+    issues.push(source.issue(['system', 'listen_ip'], 'L2TPv3 over IP needs the kernel data plane: set dataplane: kernel (or auto), or listen_ip: []'));
+  }
   const limits = { ...DEFAULT_LIMITS, ...definedOnly(s.limits ?? {}) };
   return {
     hostname,
     listen,
+    listenIp,
     dataplane: s.dataplane ?? 'auto',
     mgmtSocket: s.mgmt_socket ?? DEFAULT_MGMT_SOCKET,
     workers: s.workers === undefined || s.workers === 'auto' ? cpuCount() : s.workers,

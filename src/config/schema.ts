@@ -46,6 +46,7 @@ export const PSEUDOWIRES = ['ppp', 'ethernet', 'ethernet_vlan'] as const;
 const systemSchema = section({
   hostname: text().optional(),
   listen: list(endpoint(1701)).optional(),
+  listen_ip: list(ipAddress).optional(),
   dataplane: dataplane.optional(),
   mgmt_socket: absolutePath.optional(),
   workers: workers.optional(),

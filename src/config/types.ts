@@ -32,6 +32,8 @@ export interface SystemConfig {
   readonly hostname: string;
   /** Where we accept tunnels; empty = accept none (a pure LAC). */
   readonly listen: readonly Endpoint[];
+  /** Where we accept L2TPv3 tunnels over IP (protocol 115, kernel data plane only); empty = none. */
+  readonly listenIp: readonly string[];
   readonly dataplane: DataplaneKind;
   readonly mgmtSocket: string;
   /** Shard worker threads (`auto` resolved to the CPU count). */

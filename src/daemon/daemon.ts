@@ -8,11 +8,12 @@ import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import type { Logger } from 'pino';
 import { diffConfig, formatDiff, loadConfig, type Config, type ConfigOverrides } from '../config/index.js';
-import { L2tpCodecError, peekHeader } from '../protocol/index.js';
+import { L2tpCodecError, peekHeader, type Transport } from '../protocol/index.js';
 import { selectDataPlane } from '../dataplane/select.js';
 import type { DataPlane } from '../dataplane/types.js';
 import { MemoryStateStore, type StateStore } from '../state/store.js';
 import { Listener } from '../workers/listener.js';
+import { L2tpIpListener } from '../workers/l2tp-ip.js';
 import type { Endpoint } from '../workers/sockets.js';
 import type { PacketItem } from '../workers/thread-protocol.js';
 import { ShardHost } from './shard-host.js';
@@ -40,6 +41,7 @@ export class Daemon {
   dataPlaneReason = '';
   private dataPlane: DataPlane | undefined;
   private listener: Listener | undefined;
+  private ipListener: L2tpIpListener | undefined;
   private mgmt: MgmtServer | undefined;
   private dynAuth: DynAuthServer | undefined;
   readonly stats = { listenerPackets: 0, listenerMalformed: 0, forwarded: 0 };
@@ -66,6 +68,9 @@ export class Daemon {
     if (choice.dataPlane.kind === 'kernel') this.dataPlane = choice.dataPlane;
     else await choice.dataPlane.close();
     this.log.info({ dataplane: this.dataPlaneKind }, choice.reason);
+    if (sys.listenIp.length > 0 && this.dataPlaneKind !== 'kernel') {
+      throw new Error(`system.listen_ip: L2TPv3 over IP needs the kernel data plane, and this is the null one (${choice.reason})`);
+    }
 
     const count = this.o.workers ?? sys.workers;
     const workerUrl = new URL('../workers/shard-worker.js', import.meta.url);
@@ -93,6 +98,10 @@ export class Daemon {
 
     this.listener = new Listener((buf, from, to) => this.onListenerPacket(buf, from, to));
     await this.listener.listen(sys.listen.map((e) => ({ address: e.address, port: e.port })));
+    if (sys.listenIp.length > 0) {
+      this.ipListener = new L2tpIpListener((buf, from, to) => this.onListenerPacket(buf, from, to, 'ip'));
+      this.ipListener.listen(sys.listenIp);
+    }
 
     const dm = this.config.aaa.dynamicAuthorization;
     if (dm) {
@@ -163,7 +172,7 @@ export class Daemon {
         .catch((e: unknown) => this.log.error({ tunnel: t.name, err: String(e) }, 'could not create a configured tunnel'));
     }
     this.log.info(
-      { listen: this.listener.bound.map((b) => `${b.address}:${b.port}`), mgmtSocket: sys.mgmtSocket, shards: count, pid: process.pid, host: os.hostname() },
+      { listen: this.listener.bound.map((b) => `${b.address}:${b.port}`), listenIp: this.ipListener?.bound ?? [], mgmtSocket: sys.mgmtSocket, shards: count, pid: process.pid, host: os.hostname() },
       'l2tpd started',
     );
   }
@@ -176,11 +185,11 @@ export class Daemon {
     return n;
   }
 
-  private onListenerPacket(buf: Buffer, from: Endpoint, to: Endpoint): void {
+  private onListenerPacket(buf: Buffer, from: Endpoint, to: Endpoint, transport: Transport = 'udp'): void {
     this.stats.listenerPackets++;
     let tunnelId: number;
     try {
-      tunnelId = peekHeader(buf, 'udp').tunnelId;
+      tunnelId = peekHeader(buf, transport).tunnelId;
     } catch (e) {
       if (!(e instanceof L2tpCodecError)) throw e;
       this.stats.listenerMalformed++;
@@ -188,7 +197,7 @@ export class Daemon {
     }
     const n = this.shards.length;
     const shard = tunnelId !== 0 ? tunnelId % n : shardOfPeer(from.address, n);
-    this.toShard(shard, { buf, from, to });
+    this.toShard(shard, { buf, from, to, ...(transport === 'ip' ? { transport } : {}) });
   }
 
   private toShard(shard: number, item: PacketItem): void {
@@ -220,6 +229,7 @@ export class Daemon {
   async stop(timeoutMs = 3000): Promise<void> {
     await Promise.all(this.shards.map((s) => s.call('shutdown', { ms: timeoutMs }, timeoutMs + 2000).catch(() => undefined)));
     this.listener?.close();
+    this.ipListener?.close();
     await this.dynAuth?.close();
     await this.mgmt?.close();
     await Promise.all(this.shards.map((s) => s.stop()));

@@ -13,6 +13,7 @@ import { RemoteDataPlane, type DataPlaneCall } from '../dataplane/remote.js';
 import type { DataPlane } from '../dataplane/types.js';
 import { Shard, ShardError } from './shard.js';
 import { UdpSocketFactory } from './sockets.js';
+import { L2tpIpSocketFactory } from './l2tp-ip.js';
 import { TimerWheel } from './timer-wheel.js';
 import { Batcher, type FromWorker, type PacketItem, type ShardInit, type ToWorker } from './thread-protocol.js';
 import { handleShardRpc } from './shard-rpc.js';
@@ -61,9 +62,10 @@ async function start(init: ShardInit): Promise<void> {
     dataPlane,
     log,
     sockets: new UdpSocketFactory(),
+    ...(init.dataPlane === 'kernel' ? { ipSockets: new L2tpIpSocketFactory() } : {}),
     policy: { incoming: (p) => policy.incoming(p), profile: (n) => policy.profile(n) },
     limits: { maxTunnels: config.system.limits.maxTunnels, maxHalfOpenTunnels: config.system.limits.maxHalfOpenTunnels },
-    forward: (shardIndex, buf, from, to) => forwards.push({ shard: shardIndex, buf, from, to }),
+    forward: (shardIndex, buf, from, to, transport) => forwards.push({ shard: shardIndex, buf, from, to, ...(transport === 'ip' ? { transport } : {}) }),
     persist: (upserts, deletes) => post({ type: 'records', upserts, deletes }),
   });
   shardRef = shard;
@@ -74,7 +76,7 @@ async function start(init: ShardInit): Promise<void> {
     switch (m.type) {
       case 'packets':
         for (const p of m.items) {
-          shard.handlePacket(Buffer.from(p.buf.buffer, p.buf.byteOffset, p.buf.byteLength), p.from, p.to);
+          shard.handlePacket(Buffer.from(p.buf.buffer, p.buf.byteOffset, p.buf.byteLength), p.from, p.to, undefined, p.transport);
         }
         return;
       case 'rpc':

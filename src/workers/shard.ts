@@ -7,7 +7,7 @@
  * Map. Nothing here grows with the number of tunnels or sessions per packet.
  */
 import type { Logger } from 'pino';
-import { decodeControlBody, getAvp, L2tpCodecError, MessageTypes, peekHeader, peekV2DataIds, StopCcnResult, type HeaderInfo } from '../protocol/index.js';
+import { decodeControlBody, getAvp, L2tpCodecError, MessageTypes, peekHeader, peekV2DataIds, StopCcnResult, type HeaderInfo, type Transport } from '../protocol/index.js';
 import { DataPlaneError, type DataPlane, type SessionLink } from '../dataplane/types.js';
 import { openPppLink, type PppLinkStats } from '../dataplane/kernel/ppp-link.js';
 import type { Clock } from '../transport/clock.js';
@@ -19,7 +19,7 @@ import type { TunnelOptions } from '../actors/options.js';
 import type { Session } from '../actors/session.js';
 import type { SessionData } from '../actors/session-messages.js';
 import { IdAllocator } from './id-allocator.js';
-import type { Endpoint, SocketFactory, TunnelSocket } from './sockets.js';
+import type { Endpoint, IpSocketFactory, SocketFactory, TunnelSocket } from './sockets.js';
 import { sessionInfo, tunnelInfo, type SessionInfo, type TunnelInfo } from './views.js';
 import type { TunnelRecord } from './thread-protocol.js';
 import type { TunnelData } from '../actors/handshake.js';
@@ -44,10 +44,12 @@ export interface ShardOptions {
   dataPlane: DataPlane;
   log: Logger;
   sockets: SocketFactory;
+  /** L2TPv3 over IP (kernel data plane, its native addon); absent: IP encapsulation is refused. */
+  ipSockets?: IpSocketFactory;
   policy: PeerPolicy;
   limits: { maxTunnels: number; maxHalfOpenTunnels: number };
   /** A packet for a tunnel another shard owns. */
-  forward(shard: number, buf: Buffer, from: Endpoint, to: Endpoint): void;
+  forward(shard: number, buf: Buffer, from: Endpoint, to: Endpoint, transport: Transport): void;
   /** What established sessions carry (PPP termination...); none: sessions only count their data. */
   pseudowire?: PseudowireFactory;
   /** Change notifications (store, management, hooks). */
@@ -78,6 +80,9 @@ export interface CreateTunnelRequest {
   /** Calls to place once the tunnel is up (configured tunnels); placed again after each re-establishment. */
   sessions?: { callType: 'lacIncoming' | 'lnsOutgoing'; extra: Partial<SessionData> }[];
 }
+
+/** IP protocol 115 sockets come from the kernel data plane's native addon: Node cannot open them. */
+const IP_NEEDS_KERNEL = 'L2TPv3 over IP needs the kernel data plane (dataplane: kernel); use encapsulation: udp';
 
 export class ShardError extends Error {
   override readonly name = 'ShardError';
@@ -191,20 +196,24 @@ export class Shard {
   private sessionAllocator(t: Tunnel): IdAllocator {
     let a = this.sessionIds.get(t.id);
     if (!a) {
-      a = t.data.version === 2 ? new IdAllocator(1, 0xffff) : new IdAllocator(1, 0xffffffff);
+      // Over IP the kernel finds a data message's session by its ID alone (l2tp_ip_recv), so session IDs must not
+      // repeat across tunnels: the tunnel's ID picks a block of 65535 (max_sessions_per_tunnel).
+      const base = t.options.encapsulation === 'ip' ? t.id * 0x10000 : 0;
+      a = t.data.version === 2 ? new IdAllocator(1, 0xffff) : base ? new IdAllocator(base + 1, base + 0xffff) : new IdAllocator(1, 0xffffffff);
       this.sessionIds.set(t.id, a);
     }
     return a;
   }
 
   /**
-   * A packet that arrived on a listening socket (`via` undefined) or on a tunnel's socket. A packet
-   * with tunnel ID 0 is an SCCRQ; others go to the tunnel that owns the ID, wherever it lives.
+   * A packet that arrived on a listening socket (`via` undefined) or on a tunnel's socket, over UDP or
+   * IP (as on the wire). A packet with tunnel ID 0 is an SCCRQ; others go to the tunnel that owns the
+   * ID, wherever it lives.
    */
-  handlePacket(buf: Buffer, from: Endpoint, to: Endpoint, via?: TunnelSocket): void {
+  handlePacket(buf: Buffer, from: Endpoint, to: Endpoint, via?: TunnelSocket, transport: Transport = 'udp'): void {
     this.stats.packets++;
     // Data messages (null data plane) take an allocation-free path; everything else the full one.
-    const ids = peekV2DataIds(buf, this.dataOffset);
+    const ids = transport === 'udp' ? peekV2DataIds(buf, this.dataOffset) : -1;
     if (ids !== -1) {
       const tid = ids >>> 16;
       if (tid !== 0 && tid % this.o.count === this.o.index) {
@@ -219,21 +228,21 @@ export class Shard {
     }
     let h: HeaderInfo;
     try {
-      h = peekHeader(buf, 'udp');
+      h = peekHeader(buf, transport);
     } catch (e) {
       if (!(e instanceof L2tpCodecError)) throw e;
       this.stats.malformed++;
       return;
     }
     if (h.tunnelId === 0) {
-      if (h.isControl) this.handleSccrq(buf, h, from, to, via !== undefined);
+      if (h.isControl) this.handleSccrq(buf, h, from, to, via !== undefined, transport);
       else this.stats.unknownTunnel++;
       return;
     }
     const owner = this.ownerOf(h.tunnelId);
     if (owner !== this.o.index) {
       this.stats.forwarded++;
-      this.o.forward(owner, buf, from, to);
+      this.o.forward(owner, buf, from, to, transport);
       return;
     }
     const t = this.tunnels.get(h.tunnelId);
@@ -247,7 +256,7 @@ export class Shard {
     } else if (h.version === 2) this.o.dataPlane.accountRx?.(t.id, h.sessionId, buf.length - h.headerLength);
   }
 
-  private handleSccrq(buf: Buffer, h: HeaderInfo, from: Endpoint, to: Endpoint, onTunnelSocket: boolean): void {
+  private handleSccrq(buf: Buffer, h: HeaderInfo, from: Endpoint, to: Endpoint, onTunnelSocket: boolean, transport: Transport): void {
     // First pass without a secret: the Host Name (never hidden) and the address choose the peer
     // profile, and so the secret that unhides the rest.
     let hostName: string | undefined;
@@ -288,10 +297,11 @@ export class Shard {
     }
     const local = { address: to.address, port: onTunnelSocket ? 0 : to.port };
     this.byPeerRequest.set(key, id);
-    this.o.sockets
-      .open(local, from, (b, f, via) => this.handlePacket(b, f, via.local, via))
+    // The peer chose the encapsulation by where it sent the SCCRQ, whatever our profile would have picked.
+    const options = { ...decision.options, encapsulation: transport };
+    this.openSocket(id, transport, local, from)
       .then((sock) => {
-        const t = this.addTunnel(id, sock, from, { version: h.version, role: 'responder', profile: decision.profile, persistent: false }, decision.options);
+        const t = this.addTunnel(id, sock, from, { version: h.version, role: 'responder', profile: decision.profile, persistent: false }, options);
         t.data.peerTunnelId = assigned ?? 0;
         this.halfOpen.add(id);
         if (!decision.accept) {
@@ -308,6 +318,13 @@ export class Shard {
         this.o.log.error({ peer: from, err: String(e) }, 'could not open a tunnel socket');
       });
     this.requestKeyOf.set(id, key);
+  }
+
+  /** A tunnel's own socket: UDP, or L2TP/IP bound to our Control Connection ID (the tunnel ID). */
+  private openSocket(id: number, encapsulation: Transport, local: Endpoint, peer: Endpoint): Promise<TunnelSocket> {
+    if (encapsulation === 'udp') return this.o.sockets.open(local, peer, (b, f, via) => this.handlePacket(b, f, via.local, via));
+    if (!this.o.ipSockets) return Promise.reject(new ShardError(IP_NEEDS_KERNEL, 'refused'));
+    return this.o.ipSockets.open(local.address, peer.address, id, (b, f, via) => this.handlePacket(b, f, via.local, via, 'ip'));
   }
 
   private addTunnel(
@@ -376,7 +393,7 @@ export class Shard {
       if (!this.tunnelIds.claim(r.localTunnelId)) continue;
       let sock: TunnelSocket;
       try {
-        sock = await this.o.sockets.open(data.local, data.peer, (b, f, via) => this.handlePacket(b, f, via.local, via));
+        sock = await this.openSocket(r.localTunnelId, (r.options as TunnelOptions).encapsulation, data.local, data.peer);
       } catch (e) {
         this.tunnelIds.release(r.localTunnelId);
         this.o.log.error({ tunnel: r.localTunnelId, err: String(e) }, 'could not restore a tunnel socket');
@@ -413,21 +430,21 @@ export class Shard {
     if (!options) throw new ShardError(`no tunnel profile named ${req.profile}`, 'bad-request');
     if (this.tunnels.size >= this.o.limits.maxTunnels) throw new ShardError('tunnel limit reached', 'limit');
     const version = req.version ?? options.version;
-    if (version === 3 && options.encapsulation === 'ip') {
-      // IP protocol 115 needs raw sockets, which Node cannot open: they come with the kernel data plane's addon.
-      throw new ShardError('L2TPv3 over IP needs the kernel data plane (not in this version); use encapsulation: udp', 'refused');
-    }
+    const encapsulation = version === 3 ? options.encapsulation : 'udp';
+    if (encapsulation === 'ip' && !this.o.ipSockets) throw new ShardError(IP_NEEDS_KERNEL, 'refused');
     const id = this.tunnelIds.allocate();
     if (id === undefined) throw new ShardError('no free tunnel ID', 'limit');
     const local = req.local ?? { address: req.peer.address.includes(':') ? '::' : '0.0.0.0', port: 0 };
+    const peer = encapsulation === 'ip' ? { address: req.peer.address, port: 0 } : req.peer;
     let sock: TunnelSocket;
     try {
-      sock = await this.o.sockets.open(local, req.peer, (b, f, via) => this.handlePacket(b, f, via.local, via));
+      sock = await this.openSocket(id, encapsulation, local, peer);
     } catch (e) {
       this.tunnelIds.release(id);
-      throw new ShardError(`cannot open a socket to ${req.peer.address}:${req.peer.port}: ${String(e)}`, 'refused');
+      throw new ShardError(`cannot open a socket to ${req.peer.address}${encapsulation === 'ip' ? ' (L2TP/IP)' : `:${req.peer.port}`}: ${String(e)}`, 'refused');
     }
-    const t = this.addTunnel(id, sock, req.peer, { version, role: 'initiator', profile: req.profile, persistent: req.persistent ?? false, ...(req.name ? { name: req.name } : {}) }, { ...options, version });
+    const meta = { version, role: 'initiator' as const, profile: req.profile, persistent: req.persistent ?? false, ...(req.name ? { name: req.name } : {}) };
+    const t = this.addTunnel(id, sock, peer, meta, { ...options, version, encapsulation });
     t.actor.send({ type: 'OPEN' });
     for (const c of req.sessions ?? []) t.openSession(c.callType, { ...c.extra });
     if (req.persistent) this.persistent.add(id, req, attempt);

@@ -30,6 +30,14 @@ export interface SocketFactory {
   open(local: Endpoint, peer: Endpoint, onPacket: PacketHandler): Promise<TunnelSocket>;
 }
 
+/**
+ * L2TPv3 over IP (kernel data plane, l2tp-ip.ts): a tunnel's socket bound to the local address and our Control
+ * Connection ID, connected to the peer. Its packets come as on the wire (with the zero Session ID); ports are 0.
+ */
+export interface IpSocketFactory {
+  open(local: string, peer: string, localConnId: number, onPacket: PacketHandler): Promise<TunnelSocket>;
+}
+
 /** Real UDP sockets. Send errors (ICMP unreachable surfacing as ECONNREFUSED) are counted, never thrown. */
 export class UdpSocketFactory implements SocketFactory {
   sendErrors = 0;

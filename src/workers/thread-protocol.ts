@@ -10,6 +10,8 @@ export interface PacketItem {
   buf: Uint8Array;
   from: Endpoint;
   to: Endpoint;
+  /** L2TPv3 over IP (as on the wire, with its zero Session ID); absent: UDP. */
+  transport?: 'ip';
 }
 
 /** Everything a worker needs to build its shard; config is passed as text so all threads parse the same bytes. */
@@ -32,7 +34,8 @@ export interface TunnelRecord {
   options: unknown;
   channel: unknown;
   machine: unknown;
-  sessions: { data: unknown; machine: unknown }[];
+  /** Each session's data, machine snapshot and pseudowire state (e.g. its PPP engine's; opaque here). */
+  sessions: { data: unknown; machine: unknown; pseudowire?: unknown }[];
   /**
    * A delta (what a shard sends): `sessions` holds only the sessions that changed and
    * `sessionDeletes` those that ended; the store merges it into the tunnel's full record.

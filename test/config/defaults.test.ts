@@ -6,6 +6,7 @@ import { load, yaml } from './helpers.js';
 describe('built-in defaults', () => {
   const expectWorkingLns = (c: ReturnType<typeof load>): void => {
     expect(c.system.listen).toEqual([{ address: '0.0.0.0', family: 4, port: 1701 }]);
+    expect(c.system.listenIp).toEqual([]);
     expect(c.system.dataplane).toBe('auto');
     expect(c.system.mgmtSocket).toBe('/run/l2tpd/l2tpd.sock');
     expect(c.system.logLevel).toBe('info');

@@ -110,6 +110,8 @@ describe('cross-field and cross-reference rules', () => {
     ['tunnel_profiles: { a: { retransmit: { initial: 30s } } }', 'tunnel_profiles.a.retransmit', /initial \(30s\) must not exceed retransmit.cap \(8s\)/],
     ['ppp_profiles: { a: { auth: [pap, chap, pap] } }', 'ppp_profiles.a.auth[2]', /"pap" is listed twice/],
     ['system: { listen: ["[::]:1701", "[0::0]:1701"] }', 'system.listen[1]', /listed twice \(first at line 1\)/],
+    ['system: { listen_ip: [198.18.0.1, 198.18.0.1] }', 'system.listen_ip[1]', /listed twice \(first at line 1\)/],
+    ['system: { dataplane: "null", listen_ip: [198.18.0.1] }', 'system.listen_ip', /L2TPv3 over IP needs the kernel data plane/],
     ['peer_profiles: { default: { match: { host_name: x } } }', 'peer_profiles.default.match', /takes no match/],
     ['peer_profiles: { lonely: { accept: false } }', 'peer_profiles.lonely', /has no match/],
     ['peer_profiles: { p: { match: {} } }', 'peer_profiles.p.match', /needs host_name, address, or both/],

@@ -5,7 +5,7 @@
  * No test skips: an addon that did not build fails them all with the build's own reason.
  */
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { closeSync, copyFileSync, mkdirSync, openSync, mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -242,6 +242,26 @@ describe('watch and writeFrame over an AF_UNIX SOCK_SEQPACKET pair', () => {
     expect(err!.errno).toBeLessThan(0);
   });
 
+  it('watchFrom reads with recvfrom: frames whole and in order, with no source for an unnamed AF_UNIX peer', async () => {
+    const [a, b] = pair();
+    const got: [Buffer, string | undefined][] = [];
+    const w = native.watchFrom(b, (f, source) => got.push([f, source]));
+    const sent = [frame(1), frame(1499), Buffer.alloc(65535, 3)];
+    for (const f of sent) native.writeFrame(a, f);
+    await until(() => got.length === sent.length, 'three frames');
+    expect(got).toEqual(sent.map((f) => [f, undefined]));
+    w.close();
+  });
+
+  it('watchFrom refuses a descriptor that is not a socket: ENOTSOCK', () => {
+    const fd = openSync('/dev/null', 'r');
+    try {
+      expect(thrown(() => native.watchFrom(fd, () => {}))).toMatchObject({ code: 'ENOTSOCK' });
+    } finally {
+      closeSync(fd);
+    }
+  });
+
   it('refuses an fd it cannot poll and a second watch on the same fd', () => {
     expect(thrown(() => native.watch(1_000_000, () => {})).code).toBe('EBADF');
     const [, b] = pair();
@@ -278,6 +298,8 @@ describe('kernel refusals are NativeErrors with the errno name (no L2TP, no PPP 
     );
     expect(['EPROTONOSUPPORT', 'ESOCKTNOSUPPORT', 'EAFNOSUPPORT']).toContain(e.code);
     expect(e.syscall).toBe('socket');
+    // Without a peer it is a listener (connection ID 0 takes the SCCRQs): the same refusal, from socket().
+    expect(thrown(() => native.l2tpIpSocket({ family: 4, localAddress: '127.0.0.1', localConnId: 0 })).syscall).toBe('socket');
   });
 
   it('the ioctls on a descriptor that is not PPP: ENOTTY', () => {
@@ -315,6 +337,7 @@ describe('kernel refusals are NativeErrors with the errno name (no L2TP, no PPP 
     expect(() => native.writeFrame(a, 'text' as unknown as Buffer)).toThrow(TypeError);
     const ip = { family: 4 as const, localConnId: 1, peerAddress: '127.0.0.1', peerConnId: 2 };
     expect(() => native.l2tpIpSocket({ ...ip, localAddress: 'not-an-address' })).toThrow(TypeError);
+    expect(() => native.l2tpIpSocket({ family: 4, localAddress: '127.0.0.1', localConnId: 1, peerConnId: 2 })).toThrow(TypeError); // no peerAddress
     expect(() => native.pppNewUnit(1.5)).toThrow(RangeError);
     expect(openFdCount()).toBe(before);
   });

@@ -78,10 +78,12 @@ export interface Pppol2tpConnectOptions {
 export interface L2tpIpSocketOptions {
   family: 4 | 6;
   localAddress: string;
-  /** Our Control Connection ID: the kernel delivers control messages carrying it to this socket. */
+  /** Our Control Connection ID: the kernel delivers control messages carrying it to this socket (0: SCCRQs). */
   localConnId: number;
-  peerAddress: string;
-  peerConnId: number;
+  /** Absent: the socket is not connected (a listener; read it with watchFrom to learn each sender). */
+  peerAddress?: string;
+  /** The peer's Control Connection ID, when known (the kernel only reports it in getpeername); default 0. */
+  peerConnId?: number;
 }
 
 /** A uv_poll on one fd; see watch(). */
@@ -108,7 +110,7 @@ export interface NativeAddon {
   pppGetFlags(fd: number): number;
   pppGetIdle(unitFd: number): { xmitIdle: number; recvIdle: number };
   pppSetNpMode(unitFd: number, protocol: number, mode: number): void;
-  watchStart(fd: number, onFrame: (frame: Buffer) => void, onError?: (err: NativeError) => void): number;
+  watchStart(fd: number, onFrame: (frame: Buffer, source?: string) => void, onError?: (err: NativeError) => void, withSource?: boolean): number;
   watchStop(id: number): void;
   watchActive(id: number): boolean;
   writeFrame(fd: number, frame: Uint8Array): void;
@@ -260,9 +262,11 @@ export function pppSetNpMode(unitFd: number, protocol: number, mode: NpMode): vo
 }
 
 /**
- * An L2TPv3-over-IP tunnel socket: socket(AF_INET[6], SOCK_DGRAM, IPPROTO_L2TP), bind() to
- * sockaddr_l2tpip{localAddress, localConnId}, connect() to {peerAddress, peerConnId}. Returns the fd
- * (O_CLOEXEC, nonblocking) for the kernel data plane to hand to the kernel as a managed tunnel.
+ * An L2TPv3-over-IP socket: socket(AF_INET[6], SOCK_DGRAM, IPPROTO_L2TP), bind() to
+ * sockaddr_l2tpip{localAddress, localConnId}, and with a peer connect() to {peerAddress, peerConnId}. Returns
+ * the fd (O_CLOEXEC, nonblocking): a tunnel's, for the kernel data plane to hand to the kernel as a managed
+ * tunnel, or without a peer a listener. The kernel adds the 4-octet zero Session ID of a control message on
+ * send and strips it on receive (l2tp_ip_sendmsg, l2tp_ip_recv).
  */
 export function l2tpIpSocket(options: L2tpIpSocketOptions): number {
   return addon().l2tpIpSocket(options);
@@ -277,7 +281,10 @@ export function l2tpIpSocket(options: L2tpIpSocketOptions): number {
  */
 export function watch(fd: number, onFrame: (frame: Buffer) => void, onError?: (err: NativeError) => void): Watch {
   const native = addon();
-  const id = native.watchStart(fd, onFrame, onError);
+  return watchHandle(native, fd, native.watchStart(fd, onFrame, onError));
+}
+
+function watchHandle(native: NativeAddon, fd: number, id: number): Watch {
   return {
     fd,
     get active() {
@@ -287,6 +294,16 @@ export function watch(fd: number, onFrame: (frame: Buffer) => void, onError?: (e
       native.watchStop(id);
     },
   };
+}
+
+/**
+ * watch() for an unconnected datagram socket (an L2TP/IP listener): each frame is read with recvfrom() and comes
+ * with its sender's address (IPv4 or IPv6 text; undefined for other families). A non-socket fd: ENOTSOCK.
+ */
+export function watchFrom(fd: number, onFrame: (frame: Buffer, source: string | undefined) => void, onError?: (err: NativeError) => void): Watch {
+  const native = addon();
+  const id = native.watchStart(fd, onFrame, onError, true);
+  return watchHandle(native, fd, id);
 }
 
 /**
