@@ -30,6 +30,8 @@ export class Session implements SessionActions {
   /** The message being delivered (ICCN/OCCN/ICRP), kept only until `sessionUp` reads it. */
   lastMessage: ControlMessage | undefined;
   private logger: Logger | undefined;
+  /** sessionUp ran: the tunnel starts what the session carries once the transition is complete. */
+  private upPending = false;
 
   constructor(
     readonly tunnel: Tunnel,
@@ -64,6 +66,10 @@ export class Session implements SessionActions {
     // Report every state change once the transition is complete (actions run before the snapshot updates).
     let last: unknown = resumed ? actor.getSnapshot().value : undefined;
     actor.subscribe((snap) => {
+      if (this.upPending) {
+        this.upPending = false;
+        this.tunnel.calls.up(this);
+      }
       if (snap.value === last) return;
       last = snap.value;
       if (this.logger?.isLevelEnabled('debug')) this.logger.debug({ state: snap.value }, 'session state');
@@ -126,9 +132,14 @@ export class Session implements SessionActions {
     this.tunnel.calls.sendMessage(this, 'CDN', buildCdn(this.data, result));
   }
 
+  /**
+   * The data plane and the pseudowire start once the transition is complete (in wake's observer), not
+   * inside the machine's action: the pseudowire creates actors of its own (PPP's automata), which
+   * XState does not allow from inside another actor's action.
+   */
   sessionUp(): void {
     this.data.establishedAt = this.tunnel.env.clock.now();
-    this.tunnel.calls.up(this);
+    this.upPending = true;
   }
 
   closed(ctx: SessionContext): void {

@@ -107,6 +107,8 @@ export class ControlProtocol implements FsmHost {
   layer: 'down' | 'up' | 'finished' = 'down';
   /** Text for our Terminate-Request's Data field (RFC 1661 §5.5). */
   terminateReason = '';
+  /** This-Layer signals of the transition in progress, for the owner once it completes (signalOwner). */
+  private readonly signals: ('up' | 'down' | 'started' | 'finished')[] = [];
   private disposed = false;
 
   constructor(private readonly o: ControlProtocolOptions) {
@@ -170,6 +172,17 @@ export class ControlProtocol implements FsmHost {
     }
     if (this.depth > 0) return;
     if (this.disposed || ((this.o.hibernate ?? true) && this.state === 'Opened')) this.hibernate();
+    this.signalOwner();
+  }
+
+  /**
+   * tlu/tld/tls/tlf reach the owner once the transition is complete, not from inside the automaton's
+   * action: the owner reacts by starting other automata (LCP up → the NCPs' actors), and creating an
+   * actor inside another actor's action is what XState forbids ("Custom actions should not call
+   * `assign()` directly"). Signals raised meanwhile (by the owner's reaction) keep their order.
+   */
+  private signalOwner(): void {
+    for (let s = this.signals.shift(); s !== undefined; s = this.signals.shift()) this.o.owner.layer(this, s);
   }
 
   private limits(): Partial<FsmLimits> {
@@ -315,19 +328,19 @@ export class ControlProtocol implements FsmHost {
 
   tlu(): void {
     this.layer = 'up';
-    this.o.owner.layer(this, 'up');
+    this.signals.push('up');
   }
   tld(): void {
     this.layer = 'down';
-    this.o.owner.layer(this, 'down');
+    this.signals.push('down');
   }
   tls(): void {
     this.layer = 'down';
-    this.o.owner.layer(this, 'started');
+    this.signals.push('started');
   }
   tlf(): void {
     this.layer = 'finished';
-    this.o.owner.layer(this, 'finished');
+    this.signals.push('finished');
   }
 
   scr(e: FsmEvent): void {
