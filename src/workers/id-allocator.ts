@@ -32,9 +32,10 @@ export class IdAllocator {
   }
 
   allocate(): number | undefined {
-    if (!this.wrapped && this.cursor <= this.max) {
+    while (!this.wrapped && this.cursor <= this.max) {
       const id = this.cursor;
       this.cursor += this.stride;
+      if (this.used.has(id)) continue; // claimed by a restore: a restarted shard's first new tunnel must not get ID 1 again
       this.used.add(id);
       return id;
     }
