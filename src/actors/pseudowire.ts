@@ -3,6 +3,10 @@
  * Ethernet, like net/l2tp's core and its l2tp_ppp / l2tp_eth). When a session is established its
  * tunnel asks the factory for a handler; data messages for the session go to `data`, and the handler
  * sends with `transmit` and may end the session with `disconnect`.
+ *
+ * Restarts: what a handler's `state()` returns goes into the session's record (the core keeps it as
+ * opaque data, written again when the handler calls `stateChanged`), and a restored session gets its
+ * handler back from the factory's `restore` with that state (docs/architecture.md "State and restarts").
  */
 import type { Refusal } from './tunnel-machine.js';
 import type { SessionData } from './session-messages.js';
@@ -21,6 +25,8 @@ export interface PseudowireSession {
   networkUp?(spec: { local?: string; peer?: string; mtu?: number; routes?: string[] }): void;
   /** Kernel data plane: seconds since the session last carried data (not control frames), if known. */
   idleSeconds?(): number | undefined;
+  /** What `state()` returns changed materially (up, down, renegotiated; not per keepalive): record it again. */
+  stateChanged?(): void;
 }
 
 export interface PseudowireHandler {
@@ -28,9 +34,17 @@ export interface PseudowireHandler {
   data(payload: Buffer): void;
   /** The session is gone (CDN either way, tunnel down): release everything, send nothing. */
   down(reason: string): void;
-  /** Plain state for the session's failover record. */
+  /** Plain data (structured-clone safe) for the session's failover record; undefined: nothing to resume. */
   state?(): unknown;
 }
 
 /** Returns undefined when the session's pseudowire is not handled here (e.g. a LAC forwarding PPP). */
-export type PseudowireFactory = (session: PseudowireSession) => PseudowireHandler | undefined;
+export interface PseudowireFactory {
+  (session: PseudowireSession): PseudowireHandler | undefined;
+  /**
+   * A restored session (worker restart): its handler resumed from what the previous handler's `state()`
+   * returned. Without `restore`, or without a saved state, the session gets a new handler from the
+   * factory itself.
+   */
+  restore?(session: PseudowireSession, state: unknown): PseudowireHandler | undefined;
+}

@@ -12,6 +12,13 @@ import type { PseudowireHandler } from './pseudowire.js';
 import type { PppInterfaceSpec, SessionLink } from '../dataplane/types.js';
 import type { ControlMessage } from '../protocol/index.js';
 
+/** A session's failover record: its data, its machine's snapshot, its pseudowire handler's state (opaque here). */
+export interface SessionRecord {
+  data: SessionData;
+  machine: unknown;
+  pseudowire?: unknown;
+}
+
 export class Session implements SessionActions {
   /**
    * The live actor, or undefined while the session hibernates (DESIGN.md: an established idle
@@ -105,6 +112,11 @@ export class Session implements SessionActions {
   /** The machine's persisted snapshot (the session's failover record). */
   persisted(): unknown {
     return this.frozen ?? this.live?.getPersistedSnapshot();
+  }
+
+  record(): SessionRecord {
+    const pw = this.pseudowire?.state?.();
+    return { data: this.data, machine: this.persisted(), ...(pw !== undefined ? { pseudowire: pw } : {}) };
   }
 
   private snapshotOf(): { value: unknown; context: SessionContext } {

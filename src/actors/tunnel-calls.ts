@@ -16,7 +16,8 @@ import {
   type DataMessage,
 } from '../protocol/index.js';
 import { refusalOf, resultCodeAvp } from './refusal.js';
-import { Session } from './session.js';
+import { Session, type SessionRecord } from './session.js';
+import type { PseudowireSession } from './pseudowire.js';
 import { judgeSessionMessage, newCookie, type SessionData } from './session-messages.js';
 import type { CallType } from './session-machine.js';
 import type { Tunnel } from './tunnel.js';
@@ -30,13 +31,18 @@ export class TunnelCalls {
 
   constructor(private readonly t: Tunnel) {}
 
-  /** Re-create the sessions of a restored tunnel (their actors resume from their snapshots). */
-  restore(sessions: { data: SessionData; machine: unknown }[]): void {
+  /**
+   * Re-create the sessions of a restored tunnel: their actors resume from their snapshots, and an
+   * established session's pseudowire from the state its handler last recorded (a new handler when it
+   * recorded none).
+   */
+  restore(sessions: SessionRecord[]): void {
     for (const r of sessions) {
       const s = new Session(this.t, r.data, this.t.env.sessionMachine, r.machine);
       this.sessions.set(r.data.localSessionId, s);
       if (r.data.callSerialNumber >= this.nextCallSerial) this.nextCallSerial = r.data.callSerialNumber + 1;
       s.start();
+      if (s.state === 'established') this.startPseudowire(s, undefined, { state: r.pseudowire });
     }
   }
 
@@ -158,23 +164,33 @@ export class TunnelCalls {
         this.t.log.error({ tunnel: this.t.id, session: s.localSessionId, err: String(e) }, 'data plane refused the session');
         s.dispatch({ type: 'CLOSE', result: { resultCode: CdnResult.NoFacilitiesTemporary, message: 'data plane error' } });
       });
-    const factory = this.t.env.pseudowire;
     const established = s.lastMessage;
     s.lastMessage = undefined;
+    this.startPseudowire(s, established);
+  }
+
+  /** What the session carries: a new handler, or for a restored session one resumed from its recorded state. */
+  private startPseudowire(s: Session, established: ControlMessage | undefined, restored?: { state: unknown }): void {
+    const env = this.t.env;
+    const factory = env.pseudowire;
     if (!factory) return;
+    const pw: PseudowireSession = {
+      data: s.data,
+      peerTunnelId: this.t.data.peerTunnelId,
+      establishingMessage: established,
+      transmit: (payload) => this.transmitData(s, payload),
+      disconnect: (result) => s.dispatch({ type: 'CLOSE', result }),
+      stateChanged: () => {
+        if (this.sessions.get(s.localSessionId) === s) env.events.pseudowireChanged?.(s);
+      },
+      ...(env.openSessionLink
+        ? { networkUp: (spec: { local?: string; peer?: string; mtu?: number; routes?: string[] }) => this.networkUp(s, spec), idleSeconds: () => s.link?.idleSeconds() }
+        : {}),
+    };
     try {
-      s.pseudowire = factory({
-        data: s.data,
-        peerTunnelId: this.t.data.peerTunnelId,
-        establishingMessage: established,
-        transmit: (payload) => this.transmitData(s, payload),
-        disconnect: (result) => s.dispatch({ type: 'CLOSE', result }),
-        ...(env.openSessionLink
-          ? { networkUp: (spec: { local?: string; peer?: string; mtu?: number; routes?: string[] }) => this.networkUp(s, spec), idleSeconds: () => s.link?.idleSeconds() }
-          : {}),
-      });
+      s.pseudowire = restored?.state !== undefined && factory.restore ? factory.restore(pw, restored.state) : factory(pw);
     } catch (e) {
-      this.t.log.error({ session: s.localSessionId, err: String(e) }, 'pseudowire handler failed to start');
+      this.t.log.error({ session: s.localSessionId, err: String(e) }, restored ? 'pseudowire handler failed to resume' : 'pseudowire handler failed to start');
       s.dispatch({ type: 'CLOSE', result: { resultCode: CdnResult.NoFacilitiesTemporary, message: 'pseudowire handler failed' } });
     }
   }

@@ -16,6 +16,8 @@ export interface TunnelEvents {
   tunnelClosed(t: Tunnel): void;
   sessionChanged(s: Session): void;
   sessionClosed(s: Session): void;
+  /** The session's pseudowire handler has new state for the session's record. */
+  pseudowireChanged?(s: Session): void;
 }
 
 export interface TunnelEnv {

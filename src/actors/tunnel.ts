@@ -33,7 +33,7 @@ import { ControlChannel } from '../transport/control-channel.js';
 import type { ControlChannelState } from '../transport/control-channel-config.js';
 import { buildScccn, buildSccrp, buildSccrq, buildStopCcn, judgeScccn, judgeSccrp, judgeSccrq, type TunnelData } from './handshake.js';
 import { retransmissionCycleMs, type TunnelOptions } from './options.js';
-import type { Session } from './session.js';
+import type { Session, SessionRecord } from './session.js';
 import { TunnelCalls } from './tunnel-calls.js';
 import { refusalOf } from './refusal.js';
 import type { SessionData } from './session-messages.js';
@@ -146,19 +146,19 @@ export class Tunnel implements TunnelActions {
    * The tunnel's state as plain data, kept by the state store and handed back after a restart: the
    * control connection, and the sessions named in `only` (all of them when absent).
    */
-  record(only?: Iterable<number>): { data: TunnelData; options: TunnelOptions; channel: unknown; machine: unknown; sessions: { data: SessionData; machine: unknown }[] } {
+  record(only?: Iterable<number>): { data: TunnelData; options: TunnelOptions; channel: unknown; machine: unknown; sessions: SessionRecord[] } {
     const pick = only ? [...only].map((id) => this.sessions.get(id)).filter((s): s is Session => s !== undefined) : [...this.sessions.values()];
     return {
       data: this.data,
       options: this.options,
       channel: this.channel.snapshot(),
       machine: this.actor.getPersistedSnapshot(),
-      sessions: pick.map((s) => ({ data: s.data, machine: s.persisted() })),
+      sessions: pick.map((s) => s.record()),
     };
   }
 
-  /** Re-create the sessions of a restored tunnel (their actors resume from their snapshots). */
-  restoreSessions(sessions: { data: SessionData; machine: unknown }[]): void {
+  /** Re-create the sessions of a restored tunnel (their actors resume from their snapshots, their pseudowires from their state). */
+  restoreSessions(sessions: SessionRecord[]): void {
     this.calls.restore(sessions);
   }
 

@@ -18,7 +18,7 @@ import type { Clock } from '../transport/clock.js';
 import { createAuthClient, createAuthServer } from './auth/index.js';
 import type { AuthProtocolName, CredentialVerifier } from './auth/types.js';
 import { PppEngine } from './engine.js';
-import type { AddressAllocator, PppDownReason, PppEngineConfig, PppUpInfo, ProxyLcp } from './types.js';
+import type { AddressAllocator, PppDownReason, PppEngineConfig, PppEngineState, PppUpInfo, ProxyLcp } from './types.js';
 
 /** What the PPP of one session needs, resolved from its PPP profile and AAA configuration. */
 export interface PppSessionOptions {
@@ -46,11 +46,39 @@ export interface PppPseudowireOptions {
   log: Logger;
   /** The PPP options of a session, or undefined when this node does not terminate its PPP. */
   optionsFor(session: SessionData): PppSessionOptions | undefined;
-  /** PPP is up; `close` ends it from this node (e.g. RADIUS Session-Timeout). */
-  onUp?(session: SessionData, info: PppUpInfo, close: (message: string) => void, idleSeconds: () => number | undefined): void;
+  /** PPP is up. */
+  onUp?(session: SessionData, info: PppUpInfo, link: PppUpLink): void;
+  /**
+   * A session whose PPP was up resumed after a worker restart, with what `stateOf` returned for it
+   * then (undefined if nothing): onUp's counterpart for a link that did not come up again.
+   */
+  onRestore?(session: SessionData, info: PppUpInfo, saved: unknown, link: PppUpLink): void;
+  /** What the service keeps beside the engine's state in the session's record (plain data). */
+  stateOf?(session: SessionData): unknown;
   /** Networks behind the subscriber (from what AAA authorized) for its interface's routes. */
   routesFor?(info: PppUpInfo): string[];
   onDown?(session: SessionData, reason: PppDownReason): void;
+}
+
+/** What the service may do with a session whose PPP is up. */
+export interface PppUpLink {
+  /** End PPP from this node (e.g. RADIUS Session-Timeout). */
+  close(message: string): void;
+  /** Kernel data plane: seconds the session carried no data, if known. */
+  idleSeconds(): number | undefined;
+  /** What `stateOf` returns changed (e.g. a CoA): the session's record is written again. */
+  stateChanged(): void;
+}
+
+/** The PPP pseudowire's part of a session record: the engine's state while Opened, and the service's. */
+interface PppPseudowireState {
+  ppp: PppEngineState;
+  service?: unknown;
+}
+
+function isPppPseudowireState(x: unknown, role: 'server' | 'client'): x is PppPseudowireState {
+  const ppp = (x as { ppp?: Partial<PppEngineState> } | null)?.ppp;
+  return typeof ppp === 'object' && ppp !== null && ppp.role === role && ppp.phase === 'opened' && typeof ppp.lcp === 'object';
 }
 
 export function cdnForPppDown(r: PppDownReason): Refusal {
@@ -87,12 +115,24 @@ export function proxyFromIccn(m: ControlMessage | undefined): ProxyLcp | undefin
 }
 
 export function pppPseudowire(o: PppPseudowireOptions): PseudowireFactory {
-  return (pw: PseudowireSession): PseudowireHandler | undefined => {
+  /** One session's link: a new engine, or (`saved`) the engine of a restored session resumed Opened. */
+  const link = (pw: PseudowireSession, saved?: PppPseudowireState): PseudowireHandler | undefined => {
     if (pw.data.pseudowire !== 'ppp') return undefined;
     const so = o.optionsFor(pw.data);
     if (!so) return undefined;
     let lowerGone = false;
     const log = o.log.child({ tunnel: pw.data.localTunnelId, session: pw.data.localSessionId });
+    const up: PppUpLink = {
+      close: (message) => engine.close('admin', message),
+      idleSeconds: () => pw.idleSeconds?.(),
+      stateChanged: () => pw.stateChanged?.(),
+    };
+    const networkUp = (info: PppUpInfo) => {
+      // Kernel data plane: the PPP unit's interface gets our side and the subscriber's side of the link.
+      const [local, peer] = o.role === 'server' ? [info.gateway, info.address] : [info.address, info.gateway];
+      const routes = o.routesFor?.(info) ?? [];
+      pw.networkUp?.({ ...(local ? { local } : {}), ...(peer ? { peer } : {}), mtu: info.peerMru, ...(routes.length ? { routes } : {}) });
+    };
     const config: PppEngineConfig = {
       role: o.role,
       clock: o.clock,
@@ -113,18 +153,12 @@ export function pppPseudowire(o: PppPseudowireOptions): PseudowireFactory {
       ipv6cp: so.ipv6cp ?? false,
       proxy: { lcp: so.proxyLcp ?? false, auth: so.proxyLcp ?? false },
       log,
+      // Up, down, renegotiation: the session's record follows the phases (never the keepalive).
+      onPhase: () => pw.stateChanged?.(),
       onUp: (info) => {
         log.info({ user: info.user, address: info.address, authProtocol: info.authProtocol }, 'ppp up');
-        // Kernel data plane: the PPP unit's interface gets our side and the subscriber's side of the link.
-        const [local, peer] = o.role === 'server' ? [info.gateway, info.address] : [info.address, info.gateway];
-        const routes = o.routesFor?.(info) ?? [];
-        pw.networkUp?.({ ...(local ? { local } : {}), ...(peer ? { peer } : {}), mtu: info.peerMru, ...(routes.length ? { routes } : {}) });
-        o.onUp?.(
-          pw.data,
-          info,
-          (message) => engine.close('admin', message),
-          () => pw.idleSeconds?.(),
-        );
+        networkUp(info);
+        o.onUp?.(pw.data, info, up);
       },
       onDown: (reason) => {
         log.info({ cause: reason.cause, message: reason.message }, 'ppp down');
@@ -133,13 +167,23 @@ export function pppPseudowire(o: PppPseudowireOptions): PseudowireFactory {
         if (!lowerGone) pw.disconnect(cdnForPppDown(reason));
       },
     };
-    const engine = new PppEngine(config);
-    const proxy = o.role === 'server' && so.proxyLcp ? proxyFromIccn(pw.establishingMessage) : undefined;
-    if (proxy) {
-      const outcome = engine.startWithProxy(proxy);
-      if (!outcome.accepted) log.debug({ reason: outcome.reason }, 'proxy LCP not taken: renegotiating');
+    let engine: PppEngine;
+    if (saved) {
+      // Resumed Opened: keepalive re-armed (first echo jittered), the address reserved again (network-phase.ts).
+      engine = PppEngine.restore(config, saved.ppp);
+      const info = engine.upInfo();
+      log.info({ user: info.user, address: info.address }, 'ppp resumed');
+      networkUp(info);
+      o.onRestore?.(pw.data, info, saved.service, up);
     } else {
-      engine.start();
+      engine = new PppEngine(config);
+      const proxy = o.role === 'server' && so.proxyLcp ? proxyFromIccn(pw.establishingMessage) : undefined;
+      if (proxy) {
+        const outcome = engine.startWithProxy(proxy);
+        if (!outcome.accepted) log.debug({ reason: outcome.reason }, 'proxy LCP not taken: renegotiating');
+      } else {
+        engine.start();
+      }
     }
     return {
       data: (payload) => engine.receive(payload),
@@ -147,7 +191,16 @@ export function pppPseudowire(o: PppPseudowireOptions): PseudowireFactory {
         lowerGone = true;
         engine.lowerDown(reason);
       },
-      state: () => engine.getState(),
+      // Only an Opened link can be resumed; one still negotiating starts over after a restart.
+      state: (): PppPseudowireState | undefined => {
+        if (engine.phase !== 'opened') return undefined;
+        const service = o.stateOf?.(pw.data);
+        return { ppp: engine.getState(), ...(service !== undefined ? { service } : {}) };
+      },
     };
   };
+  const factory: PseudowireFactory = (pw) => link(pw);
+  // A state that is not an Opened link of our role (another version's record...) renegotiates instead.
+  factory.restore = (pw, state) => link(pw, isPppPseudowireState(state, o.role) ? state : undefined);
+  return factory;
 }

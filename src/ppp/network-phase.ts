@@ -142,10 +142,20 @@ export class NetworkPhase {
     return s;
   }
 
-  /** Resume; `allocator` (a function of the attributes, or the one pool) takes the address back on teardown. */
+  /**
+   * Resume; `allocator` (a function of the attributes, or the one pool) takes the address back on teardown.
+   * A restarted worker's pools are fresh: the address is reserved in it again so it is not handed out
+   * twice. One the pool cannot give back (taken, or no longer in it) stays the link's but is not returned.
+   */
   restore(s: PppEngineState): void {
-    if (s.address !== undefined) this.address = s.address;
     this.allocator = typeof this.c.allocator === 'function' ? this.c.allocator(s.attributes) : this.c.allocator;
+    if (s.address !== undefined) {
+      this.address = s.address;
+      if (this.allocator?.reserve && !this.allocator.reserve(s.address)) {
+        this.c.log?.warn({ address: s.address }, 'restored PPP link: its address could not be reserved again; it will not be returned to the pool');
+        this.allocator = undefined;
+      }
+    }
     const dns = texts(s.attributes?.[AUTHORIZATION_KEYS.dns]);
     if (dns?.length) this.dns = dns.slice(0, 2);
     if (s.ipcp) {

@@ -19,6 +19,8 @@ export type PppPhase = 'dead' | 'establish' | 'authenticate' | 'network' | 'open
 export interface AddressAllocator {
   allocate(hint?: string): string | undefined;
   release(address: string): void;
+  /** Take exactly `address` (a restored link's, after a restart); false when it is taken or not in the pool. */
+  reserve?(address: string): boolean;
 }
 
 /** Matches `createAuthServer` in src/ppp/auth (extra trailing options are allowed). */

@@ -15,7 +15,7 @@ export interface StateStore {
 
 interface StoredTunnel {
   record: TunnelRecord;
-  sessions: Map<number, { data: unknown; machine: unknown }>;
+  sessions: Map<number, TunnelRecord['sessions'][number]>;
 }
 
 const sessionIdOf = (s: { data: unknown }) => (s.data as { localSessionId: number }).localSessionId;

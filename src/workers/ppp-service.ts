@@ -26,9 +26,10 @@ import type { Config, PppProfile } from '../config/index.js';
 import type { PseudowireFactory } from '../actors/pseudowire.js';
 import type { SessionData } from '../actors/session-messages.js';
 import type { CredentialVerifier } from '../ppp/auth/types.js';
-import { pppPseudowire, type PppSessionOptions } from '../ppp/l2tp-pseudowire.js';
+import { pppPseudowire, type PppSessionOptions, type PppUpLink } from '../ppp/l2tp-pseudowire.js';
 import type { AddressAllocator } from '../ppp/types.js';
 import type { Clock } from '../transport/clock.js';
+import { pppServiceRecord, restorePppService } from './ppp-session-state.js';
 
 export interface PppService {
   pseudowire: PseudowireFactory;
@@ -73,6 +74,12 @@ interface LiveSession {
   /** Set when we end the session for a reason accounting names itself. */
   cause?: TerminateCause;
   close: (message: string) => void;
+  /** For the session's record (ppp-session-state.ts): the timers still to come, and how to ask for a new write. */
+  interimMs?: number;
+  timeoutAt?: number;
+  timeoutSeconds?: number;
+  idleTimeout?: number;
+  stateChanged?: () => void;
 }
 
 /** This shard's share of a pool. */
@@ -141,6 +148,7 @@ export async function createPppService(o: {
     return { inputOctets: c?.rxBytes ?? 0, outputOctets: c?.txBytes ?? 0, inputPackets: c?.rxPackets ?? 0, outputPackets: c?.txPackets ?? 0 };
   };
   const scheduleInterim = (l: LiveSession, s: SessionData, everyMs: number) => {
+    l.interimMs = everyMs;
     // Jittered ±10% so sessions that came up together do not report together (DESIGN.md).
     const delay = Math.round(everyMs * (0.9 + Math.random() * 0.2));
     l.interim = o.clock.setTimeout(() => {
@@ -156,6 +164,8 @@ export async function createPppService(o: {
   const armIdleTimeout = (l: LiveSession, s: SessionData, seconds: number, idleSeconds: () => number | undefined) => {
     if (l.idle) o.clock.clearTimeout(l.idle);
     l.idle = undefined;
+    l.idleTimeout = seconds > 0 ? seconds : undefined;
+    l.stateChanged?.();
     if (seconds <= 0) return;
     const check = async () => {
       l.idle = undefined;
@@ -184,8 +194,7 @@ export async function createPppService(o: {
   const onUp = (
     s: SessionData,
     info: { user?: string; address?: string; attributes?: Record<string, unknown> },
-    close: (message: string) => void,
-    idleSeconds: () => number | undefined,
+    { close, idleSeconds, stateChanged }: PppUpLink,
   ) => {
     const acct: AccountingSession = {
       acctSessionId: newAcctSessionId(`${o.index.toString(16)}`),
@@ -199,7 +208,7 @@ export async function createPppService(o: {
       ...(Array.isArray(info.attributes?.['class']) ? { class: info.attributes['class'] as Buffer[] } : {}),
       authentic: info.attributes?.['outcome'] !== undefined ? 'RADIUS' : 'Local',
     };
-    const l: LiveSession = { tunnelId: s.localTunnelId, sessionId: s.localSessionId, acct, close, data: s, idleSeconds };
+    const l: LiveSession = { tunnelId: s.localTunnelId, sessionId: s.localSessionId, acct, close, data: s, idleSeconds, stateChanged };
     live.set(key(s), l);
     const limit = info.attributes?.['sessionTimeout'];
     if (typeof limit === 'number' && limit > 0) armSessionTimeout(l, limit);
@@ -211,14 +220,32 @@ export async function createPppService(o: {
       if (every > 0) scheduleInterim(l, s, every);
     }
   };
-  const armSessionTimeout = (l: LiveSession, seconds: number) => {
+  /** `at`: a restored session's deadline (Clock time), so it keeps what was left of its limit. */
+  const armSessionTimeout = (l: LiveSession, seconds: number, at = o.clock.now() + seconds * 1000) => {
     if (l.timeout) o.clock.clearTimeout(l.timeout);
-    l.timeout = undefined;
+    l.timeout = l.timeoutAt = l.timeoutSeconds = undefined;
+    l.stateChanged?.();
     if (seconds <= 0) return;
+    l.timeoutAt = at;
+    l.timeoutSeconds = seconds;
     l.timeout = o.clock.setTimeout(() => {
       l.cause = 'Session-Timeout';
       l.close(`Session-Timeout of ${seconds} s reached`);
-    }, seconds * 1000);
+    }, Math.max(0, at - o.clock.now()));
+  };
+  /** A session resumed after a worker restart: the same accounting session (no second Start), its timers re-armed. */
+  const onRestore = (s: SessionData, info: { user?: string; address?: string; attributes?: Record<string, unknown> }, saved: unknown, link: PppUpLink) => {
+    const r = restorePppService(saved);
+    if (!r) return onUp(s, info, link); // nothing recorded for it: accounting sees a new session
+    const l: LiveSession = { tunnelId: s.localTunnelId, sessionId: s.localSessionId, acct: r.acct, close: link.close, data: s, idleSeconds: link.idleSeconds, stateChanged: link.stateChanged };
+    live.set(key(s), l);
+    if (r.sessionTimeout) armSessionTimeout(l, r.sessionTimeout.seconds, r.sessionTimeout.at);
+    if (r.idleTimeout) armIdleTimeout(l, s, r.idleTimeout, link.idleSeconds);
+    if (accounting && r.interimMs) scheduleInterim(l, s, r.interimMs);
+  };
+  const stateOf = (s: SessionData) => {
+    const l = live.get(key(s));
+    return l ? pppServiceRecord(l) : undefined;
   };
   const onDown = (s: SessionData, reason: PppDownReason) => {
     const l = live.get(key(s));
@@ -313,10 +340,12 @@ export async function createPppService(o: {
     if (!Array.isArray(routes)) return [];
     return (routes as { prefix?: string }[]).flatMap((r) => (r.prefix && !r.prefix.includes(':') ? [r.prefix] : []));
   };
-  const server = pppPseudowire({ role: 'server', clock: o.clock, log: o.log, optionsFor, onUp, onDown, routesFor });
+  const server = pppPseudowire({ role: 'server', clock: o.clock, log: o.log, optionsFor, onUp, onRestore, stateOf, onDown, routesFor });
   const client = pppPseudowire({ role: 'client', clock: o.clock, log: o.log, optionsFor: clientOptionsFor });
+  const pseudowire: PseudowireFactory = (pw) => server(pw) ?? client(pw);
+  pseudowire.restore = (pw, state) => server.restore!(pw, state) ?? client.restore!(pw, state);
   return {
-    pseudowire: (pw) => server(pw) ?? client(pw),
+    pseudowire,
     applyCoa(sel, changes) {
       const found = matchSessions(sel);
       for (const m of found) {

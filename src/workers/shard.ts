@@ -16,7 +16,7 @@ import { createTunnelMachine } from '../actors/tunnel-machine.js';
 import { Tunnel } from '../actors/tunnel.js';
 import type { TunnelEnv, TunnelEvents } from '../actors/tunnel-env.js';
 import type { TunnelOptions } from '../actors/options.js';
-import type { Session } from '../actors/session.js';
+import type { Session, SessionRecord } from '../actors/session.js';
 import type { SessionData } from '../actors/session-messages.js';
 import { IdAllocator } from './id-allocator.js';
 import type { Endpoint, IpSocketFactory, SocketFactory, TunnelSocket } from './sockets.js';
@@ -141,6 +141,7 @@ export class Shard {
         }
         o.events?.sessionChanged?.(s);
       },
+      pseudowireChanged: (s) => this.records.sessionChanged(s.data.localTunnelId, s.localSessionId),
       sessionClosed: (s) => {
         this.records.sessionEnded(s.data.localTunnelId, s.localSessionId);
         o.log.info({ tunnel: s.data.localTunnelId, session: s.localSessionId, reason: s.reason }, 'session closed');
@@ -404,7 +405,7 @@ export class Shard {
       this.sockets.set(t.id, sock);
       const alloc = this.sessionAllocator(t);
       for (const s of r.sessions) alloc.claim((s.data as SessionData).localSessionId);
-      t.restoreSessions(r.sessions as { data: SessionData; machine: unknown }[]);
+      t.restoreSessions(r.sessions as SessionRecord[]);
       t.start();
       if (t.established) {
         await this.o.dataPlane

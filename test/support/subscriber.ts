@@ -6,6 +6,7 @@ import pino from 'pino';
 import { DEFAULT_TUNNEL_OPTIONS } from '../../src/actors/options.js';
 import { NullDataPlane } from '../../src/dataplane/null.js';
 import type { AuthProtocolName } from '../../src/ppp/auth/types.js';
+import { decodeControl, decodeFrame, PppCode, PppProtocol } from '../../src/ppp/frame.js';
 import { pppPseudowire } from '../../src/ppp/l2tp-pseudowire.js';
 import type { PppDownReason, PppUpInfo } from '../../src/ppp/types.js';
 import { systemClock } from '../../src/transport/clock.js';
@@ -17,25 +18,43 @@ export interface Subscriber {
   ups: PppUpInfo[];
   downs: PppDownReason[];
   closed: string[];
+  /** LCP Echo-Requests the LNS sent us, and Echo-Replies it gave to ours. */
+  echoes: { requests: number; replies: number };
   dial(lns: { address: string; port: number }, local: string, callingNumber?: string): Promise<void>;
   stop(): Promise<void>;
 }
 
-export function subscriber(o: { user: string; password: string; auth: AuthProtocolName[] }): Subscriber {
+export function subscriber(o: { user: string; password: string; auth: AuthProtocolName[]; echoIntervalMs?: number; echoFailures?: number }): Subscriber {
   const log = pino({ level: 'silent' });
   const opts = { ...DEFAULT_TUNNEL_OPTIONS, hostName: 'test-lac' };
   const ups: PppUpInfo[] = [];
   const downs: PppDownReason[] = [];
   const closed: string[] = [];
+  const echoes = { requests: 0, replies: 0 };
   // The LAC's side of the call is "LNS-like" for our engine: it terminates the subscriber's PPP as client.
-  const pseudowire = pppPseudowire({
+  const ppp = pppPseudowire({
     role: 'client',
     clock: systemClock,
     log,
-    optionsFor: () => ({ auth: o.auth, credentials: { user: o.user, password: o.password }, echoIntervalMs: 0 }),
+    optionsFor: () => ({ auth: o.auth, credentials: { user: o.user, password: o.password }, echoIntervalMs: o.echoIntervalMs ?? 0, ...(o.echoFailures ? { echoFailures: o.echoFailures } : {}) }),
     onUp: (_s, info) => ups.push(info),
     onDown: (_s, r) => downs.push(r),
   });
+  const countEchoes = (frame: Buffer) => {
+    try {
+      const { protocol, payload } = decodeFrame(frame);
+      if (protocol !== PppProtocol.LCP) return;
+      const code = decodeControl(payload).code;
+      if (code === PppCode.EchoRequest) echoes.requests++;
+      else if (code === PppCode.EchoReply) echoes.replies++;
+    } catch {
+      // the engine counts malformed frames itself
+    }
+  };
+  const pseudowire: typeof ppp = (pw) => {
+    const h = ppp(pw);
+    return h && { ...h, data: (frame) => (countEchoes(frame), h.data(frame)) };
+  };
   const lac = new Shard({
     index: 0, count: 1, clock: systemClock, dataPlane: new NullDataPlane(), log, sockets: new UdpSocketFactory(),
     policy: { incoming: () => ({ accept: false, profile: 'default', options: opts, reason: 'a LAC' }), profile: () => opts },
@@ -44,7 +63,7 @@ export function subscriber(o: { user: string; password: string; auth: AuthProtoc
     events: { sessionClosed: (s) => closed.push(s.reason ?? 'closed') },
   });
   return {
-    lac, ups, downs, closed,
+    lac, ups, downs, closed, echoes,
     async dial(lns, local, callingNumber = '5550100') {
       const t = await lac.createTunnel({ peer: lns, local: { address: local, port: 0 }, profile: 'default' });
       const end = Date.now() + 10_000;
