@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { runChannelBench } from './channel.js';
 import { runCodecBench } from './codec.js';
 import { runPppBench } from './ppp.js';
+import { runKernelVmBench } from './kernel-vm.js';
 
 /**
  * Each size of the shard benchmark runs in its own process (RSS per session must not include the
@@ -39,6 +40,7 @@ const BENCHES: Record<string, Bench> = {
   channel: runChannelBench,
   shard: shardScale,
   ppp: runPppBench,
+  'kernel-vm': runKernelVmBench,
 };
 
 async function main(): Promise<void> {

@@ -384,9 +384,12 @@ export class Tunnel implements TunnelActions {
     this.send(MessageTypes.StopCCN, buildStopCcn(this.data, result));
   }
 
+  /** Settles when the data plane holds the tunnel (sessions that attach to it themselves wait for it). */
+  kernelTunnel: Promise<void> | undefined;
+
   tunnelUp(): void {
     this.data.establishedAt = this.env.clock.now();
-    this.env.dataPlane
+    this.kernelTunnel = this.env.dataPlane
       .createTunnel({
         localTunnelId: this.id,
         peerTunnelId: this.data.peerTunnelId,
@@ -399,7 +402,9 @@ export class Tunnel implements TunnelActions {
       .catch((e: unknown) => {
         this.log.error({ tunnel: this.id, err: String(e) }, 'data plane refused the tunnel');
         this.close({ resultCode: StopCcnResult.GeneralError, errorCode: GeneralError.InsufficientResources, message: 'data plane error' });
+        throw e;
       });
+    this.kernelTunnel.catch(() => undefined);
     for (const s of this.sessions.values()) if (s.state === 'waitTunnel' || s.state === 'localIdle') s.dispatch({ type: 'TUNNEL_UP' });
   }
 

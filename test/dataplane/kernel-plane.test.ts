@@ -321,3 +321,21 @@ describe('KernelDataPlane ordering', () => {
     await expect(dp.createTunnel(tunnelSpec(1))).resolves.toBeUndefined();
   });
 });
+
+describe('RequestSlots (bounded netlink requests)', () => {
+  it('lets n holders through and the rest in order as slots are given back', async () => {
+    const { RequestSlots } = await import('../../src/dataplane/kernel/l2tp-genl.js');
+    const slots = new RequestSlots(2);
+    const order: number[] = [];
+    const holders = [1, 2, 3, 4].map((i) => slots.take().then(() => order.push(i)));
+    await Promise.resolve();
+    await Promise.resolve();
+    expect(order).toEqual([1, 2]);
+    slots.give();
+    await holders[2];
+    expect(order).toEqual([1, 2, 3]);
+    slots.give();
+    await holders[3];
+    expect(order).toEqual([1, 2, 3, 4]);
+  });
+});

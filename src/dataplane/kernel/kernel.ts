@@ -13,7 +13,7 @@
 import { readFile } from 'node:fs/promises';
 import net from 'node:net';
 import { DataPlaneError, type DataPlane, type DataPlaneCounters, type PppInterfaceSpec, type SessionSpec, type TunnelSpec } from '../types.js';
-import { loadNetlink, openL2tpGenl, PwType, type L2tpGenl } from './l2tp-genl.js';
+import { loadNetlink, openL2tpGenl, PwType, RequestSlots, type L2tpGenl } from './l2tp-genl.js';
 
 const PW_TYPES: Record<SessionSpec['pseudowire'], number> = { ppp: PwType.PPP, ethernet: PwType.ETH, ethernet_vlan: PwType.ETH_VLAN };
 
@@ -39,6 +39,16 @@ interface RtSocket {
 export function rtnetlinkConfigurator(): LinkConfigurator {
   const nl = loadNetlink() as unknown as { createRtNetlink(): RtSocket };
   const rt = nl.createRtNetlink();
+  // As for generic netlink (l2tp-genl.ts): bounded, so a burst of interfaces does not overflow the socket.
+  const slots = new RequestSlots(16);
+  const bounded = async <T>(f: () => Promise<T>): Promise<T> => {
+    await slots.take();
+    try {
+      return await f();
+    } finally {
+      slots.give();
+    }
+  };
   const sysfs = async (ifname: string, what: string, operation: string): Promise<number> => {
     try {
       return Number((await readFile(`/sys/class/net/${ifname}/${what}`, 'utf8')).trim());
@@ -55,7 +65,7 @@ export function rtnetlinkConfigurator(): LinkConfigurator {
     }
   };
   return {
-    async configureEthernet(spec) {
+    configureEthernet: (spec) => bounded(async () => {
       const step = stepper(spec.ifname, 'ethernet interface');
       const ifindex = await sysfs(spec.ifname, 'ifindex', 'ethernet interface');
       const kernelMtu = await sysfs(spec.ifname, 'mtu', 'ethernet interface');
@@ -63,8 +73,8 @@ export function rtnetlinkConfigurator(): LinkConfigurator {
       if (spec.mtu && spec.mtu < kernelMtu) attrs['mtu'] = spec.mtu;
       if (spec.bridge) attrs['master'] = await sysfs(spec.bridge, 'ifindex', 'ethernet interface');
       await step('link up', () => rt.setLink({ index: ifindex, flags: { up: true }, change: { up: true } }, attrs));
-    },
-    async configurePpp(spec) {
+    }),
+    configurePpp: (spec) => bounded(async () => {
       const ifname = `ppp${spec.unit}`;
       const ifindex = await sysfs(ifname, 'ifindex', 'ppp interface');
       const step = stepper(ifname, 'ppp interface');
@@ -88,7 +98,7 @@ export function rtnetlinkConfigurator(): LinkConfigurator {
         );
       }
       return { ifname, ifindex };
-    },
+    }),
     close() {
       rt.socket.socket.close();
     },

@@ -329,10 +329,35 @@ export class L2tpGenl {
   }
 }
 
+/** Netlink requests in flight at most, and how long one may take before it fails (it never settles otherwise). */
+const MAX_IN_FLIGHT = 32;
+const REQUEST_TIMEOUT_MS = 15_000;
+
+/** A counting semaphore: at most `n` holders, the rest wait in order. */
+export class RequestSlots {
+  private waiting: (() => void)[] = [];
+  private free: number;
+  constructor(n: number) {
+    this.free = n;
+  }
+  take(): Promise<void> {
+    if (this.free > 0) {
+      this.free--;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => this.waiting.push(resolve));
+  }
+  give(): void {
+    const next = this.waiting.shift();
+    if (next) next();
+    else this.free++;
+  }
+}
+
 interface NetlinkModule {
   createGenericNetlink(o?: { ref?: boolean }): {
     ctrlRequest(cmd: number, msg: { familyName: string }): Promise<{ familyId?: number; mcastGroups?: { name?: string; id?: number }[] }[]>;
-    request(family: number, cmd: number, version: number, data: Uint8Array, options?: { flags?: number }): Promise<[{ cmd: number; data: Buffer }[], unknown]>;
+    request(family: number, cmd: number, version: number, data: Uint8Array, options?: { flags?: number; timeout?: number }): Promise<[{ cmd: number; data: Buffer }[], unknown]>;
     on(ev: 'message', fn: (msgs: { cmd: number; data: Buffer; family: number; seq: number }[]) => void): void;
     socket: { addMembership(group: number): void; socket: { close(): void } };
   };
@@ -366,10 +391,18 @@ export async function openL2tpGenl(): Promise<L2tpGenl> {
     throw new DataPlaneError('generic netlink family l2tp not found: load the l2tp_netlink module', 'open');
   }
   const group = fam?.mcastGroups?.find((g) => g.name === L2TP_GENL_MCGROUP)?.id;
+  // Bounded: a thousand session creates fired at once overflowed the socket's receive buffer under
+  // emulation and their acknowledgements were lost (requests that never settled, sessions never attached).
+  const slots = new RequestSlots(MAX_IN_FLIGHT);
   const transport: GenlTransport = {
     async request(cmd, attrs, dump) {
-      const [msgs] = await sock.request(familyId, cmd, L2TP_GENL_VERSION, attrs, dump ? { flags: nl.FlagsGet.DUMP } : {});
-      return msgs.map((m) => m.data);
+      await slots.take();
+      try {
+        const [msgs] = await sock.request(familyId, cmd, L2TP_GENL_VERSION, attrs, { timeout: REQUEST_TIMEOUT_MS, ...(dump ? { flags: nl.FlagsGet.DUMP } : {}) });
+        return msgs.map((m) => m.data);
+      } finally {
+        slots.give();
+      }
     },
     onNotification(fn) {
       if (group === undefined) return;
