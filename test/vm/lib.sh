@@ -78,3 +78,16 @@ neutralise_ppp_options() {
   echo "# emptied by test/vm/lib.sh: tests give pppd every option on its command line or in their own file" > /etc/ppp/options
   mkdir -p /run/lock /run/pppd
 }
+
+# tcp_transfer SINK_NS SOURCE_NS ADDR BYTES OUTFILE: BYTES of TCP from SOURCE_NS to ADDR:9000, a sink in SINK_NS
+# (tcp-sink.mjs / tcp-source.mjs); the sink's {"bytes","ms","mbitPerS"} goes to OUTFILE and is printed. Fails
+# unless every byte arrived.
+tcp_transfer() {
+  ip netns exec "$1" node "$PROJECT/test/vm/scripts/tcp-sink.mjs" "$3" 9000 "$5" &
+  _tcp_sink=$!
+  wait_for 10 "the TCP sink in $1" sh -c "ip netns exec '$1' ss -ltn | grep -q ':9000'"
+  check "$4 bytes over TCP from $2 to $3" ip netns exec "$2" node "$PROJECT/test/vm/scripts/tcp-source.mjs" "$3" 9000 "$4"
+  wait "$_tcp_sink" || fail "the TCP sink in $1 failed"
+  cat "$5"
+  check "the sink in $1 got all $4 bytes" grep -q "\"bytes\":$4" "$5"
+}

@@ -128,13 +128,7 @@ check "pe-b sends and requires sequence numbers" sh -c "ip -n lns l2tp show sess
 section "ping and TCP across the pseudowire"
 check "ping through the pseudowire" ip netns exec lac busybox ping -c 3 -W 2 "$PW_B"
 check "1350-byte ping (no fragmentation inside the PW)" ip netns exec lac busybox ping -c 2 -W 2 -s 1350 "$PW_B"
-ip netns exec lns node "$PROJECT/test/vm/scripts/tcp-sink.mjs" "$PW_B" 9000 "$W/tcp.json" &
-SINK=$!
-wait_for 10 "the TCP sink" sh -c "ip netns exec lns ss -ltn | grep -q ':9000'"
-check "16 MiB over TCP through the pseudowire" ip netns exec lac node "$PROJECT/test/vm/scripts/tcp-source.mjs" "$PW_B" 9000 16777216
-wait "$SINK" || fail "TCP sink failed"
-cat "$W/tcp.json"
-check "the sink got all 16 MiB" grep -q '"bytes":16777216' "$W/tcp.json"
+tcp_transfer lns lac "$PW_B" 16777216 "$W/tcp.json"
 $CTL_A --json show sessions > "$W/sessions-a.json"
 TID=$(node -e 'const s=require(process.argv[1]);console.log(s[0].tunnelId)' "$W/sessions-a.json")
 SID=$(node -e 'const s=require(process.argv[1]);console.log(s[0].sessionId)' "$W/sessions-a.json")
