@@ -9,6 +9,7 @@
 #define _GNU_SOURCE
 #include <netinet/in.h>
 #include <stdlib.h>
+#include <unistd.h>
 #include <sys/socket.h>
 /* After <netinet/in.h>: linux/libc-compat.h then skips the kernel's duplicate in/in6 definitions. */
 #include <linux/if_pppox.h>
@@ -22,11 +23,40 @@ static void on_env_teardown(napi_async_cleanup_hook_handle handle, void *arg) {
   st->tearing_down = 1;
   st->teardown = handle;
   while (st->watches != NULL) watch_close(st->watches);
+  /* uv_close above removed the fds from epoll synchronously: closing them now deletes the kernel objects
+   * (PPP units, PPPoL2TP sessions, L2TP/IP tunnels) a dead worker would otherwise leave behind. */
+  for (size_t i = 0; i < st->nowned; i++) close(st->owned[i]);
+  st->nowned = 0;
+  free(st->owned);
+  st->owned = NULL;
+  st->capowned = 0;
   if (st->error_class != NULL) {
     napi_delete_reference(st->env, st->error_class);
     st->error_class = NULL;
   }
   state_release_if_done(st); /* removes the hook now, or from the last close callback */
+}
+
+void fd_own(addon_state *st, int fd) {
+  if (st == NULL || fd < 0) return;
+  if (st->nowned == st->capowned) {
+    size_t cap = st->capowned ? st->capowned * 2 : 64;
+    int *grown = realloc(st->owned, cap * sizeof *grown);
+    if (grown == NULL) return; /* not tracked: only the teardown close is lost */
+    st->owned = grown;
+    st->capowned = cap;
+  }
+  st->owned[st->nowned++] = fd;
+}
+
+void fd_disown(addon_state *st, int fd) {
+  if (st == NULL) return;
+  for (size_t i = 0; i < st->nowned; i++) {
+    if (st->owned[i] == fd) {
+      st->owned[i] = st->owned[--st->nowned];
+      return;
+    }
+  }
 }
 
 static void on_instance_finalize(napi_env env, void *data, void *hint) {

@@ -46,6 +46,8 @@ struct addon_state {
   int finalized;            /* the instance-data finalizer ran; free once pending_closes is 0 */
   napi_async_cleanup_hook_handle teardown; /* set while the env's async cleanup waits for our closes */
   napi_ref error_class;     /* NativeError constructor from the TypeScript loader, if it registered one */
+  int *owned;               /* fds this env made (PPPoX, /dev/ppp, L2TP/IP): closed at env teardown */
+  size_t nowned, capowned;
   unsigned char frame[L2TPN_FRAME_MAX];
 };
 
@@ -107,6 +109,9 @@ napi_value CloseFd(napi_env env, napi_callback_info info);
 /* watch.c, for the env teardown in l2tp_native.c */
 void watch_close(watch *w);
 addon_state *state_of(napi_env env);
+/* A worker that dies must not leave its PPP units and sessions behind: fds made here are this env's until closeFd. */
+void fd_own(addon_state *st, int fd);
+void fd_disown(addon_state *st, int fd);
 void state_release_if_done(addon_state *st);
 
 #endif

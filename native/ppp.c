@@ -53,6 +53,7 @@ napi_value PppOpenChannel(napi_env env, napi_callback_info info) {
     close(fd);
     return NULL;
   }
+  fd_own(state_of(env), fd);
   return make_int(env, fd);
 }
 
@@ -75,6 +76,7 @@ napi_value PppNewUnit(napi_env env, napi_callback_info info) {
     throw_napi_failure(env, "pppNewUnit: building the result");
     return NULL;
   }
+  fd_own(state_of(env), fd);
   return result;
 }
 

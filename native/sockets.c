@@ -103,6 +103,7 @@ napi_value Pppol2tpConnect(napi_env env, napi_callback_info info) {
                 ipv6 ? " IPv6" : "", (unsigned)lt, (unsigned)pt, (unsigned)ls, (unsigned)ps, (int)tunnel_fd);
     return NULL;
   }
+  fd_own(state_of(env), fd);
   return make_int(env, fd);
 }
 
@@ -179,6 +180,7 @@ napi_value L2tpIpSocket(napi_env env, napi_callback_info info) {
     throw_errno(env, err, "connect", "l2tpIpSocket: connect(%s, connection id %u)", peer, (unsigned)peer_id);
     return NULL;
   }
+  fd_own(state_of(env), fd);
   return make_int(env, fd);
 }
 

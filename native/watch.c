@@ -376,6 +376,7 @@ napi_value CloseFd(napi_env env, napi_callback_info info) {
     next = w->next;
     if (w->fd == fd) watch_close(w);
   }
+  fd_disown(st, fd);
   /* No retry on EINTR: Linux has released the fd by then, and a retry could close someone else's. */
   if (close(fd) != 0) {
     throw_errno(env, errno, "close", "closeFd(%d)", fd);

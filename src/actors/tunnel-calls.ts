@@ -150,6 +150,12 @@ export class TunnelCalls {
     s.lastMessage = undefined;
     this.startPseudowire(s, established);
     if (this.sessions.get(s.localSessionId) !== s) return; // the pseudowire refused it: nothing to make
+    this.toDataPlane(s);
+  }
+
+  /** Make an established session in the data plane (also after a worker restart, for restored sessions). */
+  toDataPlane(s: Session): void {
+    const env = this.t.env;
     // A PPP session whose frames we handle attaches itself: connecting its PPPoL2TP socket creates the kernel
     // session (as pppd's pppol2tp plugin does), so no frame falls in a gap between creation and attachment
     // (measured: at 1,000 calls such gaps cost LCP restarts) and no netlink round trip is needed per call.
@@ -224,7 +230,10 @@ export class TunnelCalls {
       return;
     }
     s.link.networkUp(spec).then(
-      ({ ifname }) => this.t.log.info({ tunnel: this.t.id, session: s.localSessionId, ifname, peer: spec.peer }, 'session interface up'),
+      ({ ifname, failedRoutes }) => {
+        this.t.log.info({ tunnel: this.t.id, session: s.localSessionId, ifname, peer: spec.peer }, 'session interface up');
+        if (failedRoutes) this.t.log.error({ tunnel: this.t.id, session: s.localSessionId, ifname, failedRoutes }, 'routes of the session refused by the kernel');
+      },
       (e: unknown) => {
         this.t.log.error({ tunnel: this.t.id, session: s.localSessionId, err: String(e) }, 'data plane could not bring the session interface up');
         s.dispatch({ type: 'CLOSE', result: { resultCode: CdnResult.NoFacilitiesTemporary, message: 'data plane error' } });

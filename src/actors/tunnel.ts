@@ -389,6 +389,20 @@ export class Tunnel implements TunnelActions {
 
   tunnelUp(): void {
     this.data.establishedAt = this.env.clock.now();
+    this.toDataPlane();
+    for (const s of this.sessions.values()) if (s.state === 'waitTunnel' || s.state === 'localIdle') s.dispatch({ type: 'TUNNEL_UP' });
+  }
+
+  /**
+   * A restored established tunnel (worker restart): its old socket died with the old worker and the kernel
+   * tunnel with it, so make the tunnel again on the new socket, then its established sessions.
+   */
+  resumeDataPlane(): void {
+    this.toDataPlane();
+    for (const s of this.sessions.values()) if (s.state === 'established') this.calls.toDataPlane(s);
+  }
+
+  private toDataPlane(): void {
     this.kernelTunnel = this.env.dataPlane
       .createTunnel({
         localTunnelId: this.id,
@@ -405,7 +419,6 @@ export class Tunnel implements TunnelActions {
         throw e;
       });
     this.kernelTunnel.catch(() => undefined);
-    for (const s of this.sessions.values()) if (s.state === 'waitTunnel' || s.state === 'localIdle') s.dispatch({ type: 'TUNNEL_UP' });
   }
 
   closed(ctx: TunnelContext): void {

@@ -4,7 +4,7 @@
  * happen per tunnel/session setup and teardown, never per packet, so one hop is cheap; calls
  * travel batched with everything else a worker posts in one event-loop turn.
  */
-import { DataPlaneError, type DataPlane, type DataPlaneCounters, type DataPlaneKind, type PppInterfaceSpec, type SessionSpec, type TunnelSpec } from './types.js';
+import { DataPlaneError, type DataPlane, type DataPlaneCounters, type DataPlaneKind, type PppInterfaceResult, type PppInterfaceSpec, type SessionSpec, type TunnelSpec } from './types.js';
 
 export type DataPlaneCall =
   | { op: 'createTunnel'; spec: TunnelSpec }
@@ -61,7 +61,7 @@ export class RemoteDataPlane implements DataPlane {
   counters(tunnelId: number, sessionId?: number): Promise<DataPlaneCounters | undefined> {
     return this.call({ op: 'counters', tunnelId, ...(sessionId !== undefined ? { sessionId } : {}) });
   }
-  pppInterfaceUp(spec: PppInterfaceSpec): Promise<{ ifname: string; ifindex: number }> {
+  pppInterfaceUp(spec: PppInterfaceSpec): Promise<PppInterfaceResult> {
     return this.call({ op: 'pppInterfaceUp', spec });
   }
   async close(): Promise<void> {

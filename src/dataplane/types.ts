@@ -38,6 +38,13 @@ export interface SessionSpec {
   lnsMode?: boolean;
 }
 
+/** What became of a PPP interface: its name and index, and the routes the kernel refused (if any). */
+export interface PppInterfaceResult {
+  ifname: string;
+  ifindex: number;
+  failedRoutes?: string[];
+}
+
 /** A PPP unit (`ppp<unit>`) that finished IPCP: its link goes up with these addresses (kernel data plane). */
 export interface PppInterfaceSpec {
   unit: number;
@@ -58,7 +65,7 @@ export interface SessionLink {
   /** Send one frame (e.g. PPP, address/control optional) to the peer through the kernel. */
   transmit(payload: Buffer): void;
   /** The network layer is up (IPCP opened): create the interface with these addresses. */
-  networkUp(spec: Omit<PppInterfaceSpec, 'unit'>): Promise<{ ifname: string }>;
+  networkUp(spec: Omit<PppInterfaceSpec, 'unit'>): Promise<PppInterfaceResult>;
   /** Seconds since the interface last carried data either way (no control frames); undefined before it exists. */
   idleSeconds(): number | undefined;
   /** Release every fd (the kernel then deletes the unit and the session). */
@@ -97,7 +104,7 @@ export interface DataPlane {
   /** Userspace data path (null data plane only): account a data message seen on the tunnel socket. */
   accountRx?(localTunnelId: number, localSessionId: number, bytes: number): void;
   /** Kernel data plane: bring a PPP unit's interface up with its addresses. */
-  pppInterfaceUp?(spec: PppInterfaceSpec): Promise<{ ifname: string; ifindex: number }>;
+  pppInterfaceUp?(spec: PppInterfaceSpec): Promise<PppInterfaceResult>;
   close(): Promise<void>;
 }
 

@@ -407,18 +407,7 @@ export class Shard {
       for (const s of r.sessions) alloc.claim((s.data as SessionData).localSessionId);
       t.restoreSessions(r.sessions as SessionRecord[]);
       t.start();
-      if (t.established) {
-        await this.o.dataPlane
-          .createTunnel({ localTunnelId: t.id, peerTunnelId: data.peerTunnelId, version: data.version, encapsulation: t.options.encapsulation, local: data.local, peer: data.peer })
-          .catch(() => undefined);
-        for (const s of t.sessions.values()) {
-          if (s.state === 'established') {
-            await this.o.dataPlane
-              .createSession({ localTunnelId: t.id, localSessionId: s.localSessionId, peerSessionId: s.data.peerSessionId, pseudowire: s.data.pseudowire })
-              .catch(() => undefined);
-          }
-        }
-      }
+      if (t.established) t.resumeDataPlane();
       n++;
     }
     return n;

@@ -13,11 +13,11 @@ const script = fileURLToPath(new URL('./scripts/lns-pppd.sh', import.meta.url));
 
 describe('l2tpd as LNS with the kernel data plane, dialled by xl2tpd + pppd', () => {
   it.each(['chap', 'pap'])('%s: PPP up, ping and 16 MiB TCP through the kernel, counters, clean teardown', async (auth) => {
-    const r = await runInVm(script, { env: { AUTH: auth }, timeoutMs: 240_000 });
+    const r = await runInVm(script, { env: { AUTH: auth }, timeoutMs: 420_000 });
     expect(r.rc, r.console).toBe(0);
     expect(r.console).toContain(`LNS-PPPD OK (${auth})`);
     expect(r.console).toContain('ok - rx bytes cover the 16 MiB transfer');
     expect(r.console).toContain('ok - no kernel session in lns');
     await rm(r.outDir, { recursive: true, force: true });
-  }, 300_000);
+  }, 480_000);
 });

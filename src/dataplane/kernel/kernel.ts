@@ -12,7 +12,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import net from 'node:net';
-import { DataPlaneError, type DataPlane, type DataPlaneCounters, type PppInterfaceSpec, type SessionSpec, type TunnelSpec } from '../types.js';
+import { DataPlaneError, type DataPlane, type DataPlaneCounters, type PppInterfaceResult, type PppInterfaceSpec, type SessionSpec, type TunnelSpec } from '../types.js';
 import { loadNetlink, openL2tpGenl, PwType, RequestSlots, type L2tpGenl } from './l2tp-genl.js';
 
 const PW_TYPES: Record<SessionSpec['pseudowire'], number> = { ppp: PwType.PPP, ethernet: PwType.ETH, ethernet_vlan: PwType.ETH_VLAN };
@@ -23,16 +23,19 @@ function in4(a: string): Buffer {
 
 /** Links and addresses over rtnetlink (the netlink package's RtNetlinkSocket, main thread only). */
 export interface LinkConfigurator {
-  configurePpp(spec: PppInterfaceSpec): Promise<{ ifname: string; ifindex: number }>;
+  configurePpp(spec: PppInterfaceSpec): Promise<PppInterfaceResult>;
   /** An l2tpeth interface: up, MTU no larger than the kernel chose (underlay minus overhead), into its bridge. */
   configureEthernet(spec: { ifname: string; mtu?: number; bridge?: string }): Promise<void>;
   close(): void;
 }
 
+/** NLM_F_CREATE | NLM_F_REPLACE: IPv4 routes need CREATE (else ENOENT); REPLACE makes a re-add after a restart idempotent. */
+const CREATE_OR_REPLACE = { flags: 0x400 | 0x100 };
+
 interface RtSocket {
   setLink(data: object, attrs?: object): Promise<unknown>;
   newAddress(data: object, attrs?: object): Promise<unknown>;
-  newRoute(data: object, attrs?: object): Promise<unknown>;
+  newRoute(data: object, attrs?: object, options?: { flags: number }): Promise<unknown>;
   socket: { socket: { close(): void } };
 }
 
@@ -86,18 +89,21 @@ export function rtnetlinkConfigurator(): LinkConfigurator {
           await step('address', () => rt.newAddress({ family: 2, prefixlen: 32, index: ifindex }, { local: in4(local), address: in4(peer) }));
         } else {
           await step('route', () =>
-            rt.newRoute({ family: 2, dstLen: 32, table: 254, protocol: 'BOOT', scope: 'LINK', type: 'UNICAST' }, { dst: in4(peer), oif: ifindex }),
+            rt.newRoute({ family: 2, dstLen: 32, table: 254, protocol: 'BOOT', scope: 'LINK', type: 'UNICAST' }, { dst: in4(peer), oif: ifindex }, CREATE_OR_REPLACE),
           );
         }
       }
+      // A route the kernel refuses (overlapping another interface's, say) is reported, not fatal: the
+      // subscriber's own link works without it.
+      const failedRoutes: string[] = [];
       for (const prefix of spec.routes ?? []) {
         const [dst = '', len = '32'] = prefix.split('/');
         if (!net.isIPv4(dst)) continue;
         await step(`route ${prefix}`, () =>
-          rt.newRoute({ family: 2, dstLen: Number(len), table: 254, protocol: 'BOOT', scope: 'LINK', type: 'UNICAST' }, { dst: in4(dst), oif: ifindex }),
-        );
+          rt.newRoute({ family: 2, dstLen: Number(len), table: 254, protocol: 'BOOT', scope: 'LINK', type: 'UNICAST' }, { dst: in4(dst), oif: ifindex }, CREATE_OR_REPLACE),
+        ).catch((e: unknown) => failedRoutes.push(`${prefix}: ${e instanceof Error ? e.message : String(e)}`));
       }
-      return { ifname, ifindex };
+      return { ifname, ifindex, ...(failedRoutes.length ? { failedRoutes } : {}) };
     }),
     close() {
       rt.socket.socket.close();
@@ -158,13 +164,25 @@ export class KernelDataPlane implements DataPlane {
 
   private async doCreateTunnel(spec: TunnelSpec): Promise<void> {
     if (spec.fd === undefined) throw new DataPlaneError(`tunnel ${spec.localTunnelId}: no socket to hand to the kernel`, 'tunnel create', 'EBADF');
-    await this.genl.createTunnel({
-      tunnelId: spec.localTunnelId,
-      peerTunnelId: spec.peerTunnelId,
-      version: spec.version,
-      encapsulation: spec.encapsulation,
-      fd: spec.fd,
-    });
+    const create = () =>
+      this.genl.createTunnel({
+        tunnelId: spec.localTunnelId,
+        peerTunnelId: spec.peerTunnelId,
+        version: spec.version,
+        encapsulation: spec.encapsulation,
+        fd: spec.fd!,
+      });
+    // A restarted worker makes its tunnels again while the kernel may still be tearing down the ones whose
+    // sockets died with the old worker (deletion runs from a workqueue): EEXIST for a moment, then gone.
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await create();
+        break;
+      } catch (e) {
+        if (!(e instanceof DataPlaneError && e.code === 'EEXIST') || attempt >= 20) throw e;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
     this.made.set(spec.localTunnelId, new Set());
   }
 
@@ -230,7 +248,7 @@ export class KernelDataPlane implements DataPlane {
     return (await this.genl.getSession(localTunnelId, localSessionId))?.counters;
   }
 
-  pppInterfaceUp(spec: PppInterfaceSpec): Promise<{ ifname: string; ifindex: number }> {
+  pppInterfaceUp(spec: PppInterfaceSpec): Promise<PppInterfaceResult> {
     return this.links.configurePpp(spec);
   }
 

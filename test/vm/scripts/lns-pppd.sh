@@ -45,6 +45,7 @@ pools:
 EOF
 
 start_l2tpd() {
+  rm -f "$SOCK" # a killed l2tpd leaves its socket file
   ip netns exec lns "$PROJECT/bin/l2tpd" --config "$W/l2tpd.yaml" >> "$W/l2tpd.log" 2>&1 &
   L2TPD=$!
   wait_for 30 "l2tpd's management socket" test -S "$SOCK"
@@ -81,8 +82,8 @@ nodefaultroute
 noipdefault
 mtu 1400
 mru 1400
-lcp-echo-interval 1
-lcp-echo-failure 3
+lcp-echo-interval 2
+lcp-echo-failure 15
 debug
 logfile $W/pppd-lac.log
 EOF
@@ -92,7 +93,12 @@ printf 'user1 * s3cret *\n' > /etc/ppp/chap-secrets
 printf 'user1 * s3cret *\n' > /etc/ppp/pap-secrets
 chmod 600 /etc/ppp/chap-secrets /etc/ppp/pap-secrets
 
+# The pppd of an xl2tpd we stopped may still be exiting; a new one must not race it (the reference recipe waits too).
+no_pppd() {
+  wait_for 20 "the previous pppd gone" sh -c "! busybox pidof pppd"
+}
 start_lac() {
+  no_pppd
   ip netns exec lac xl2tpd -D -c "$W/lac.conf" -p /run/xl2tpd/lac.pid -C /run/xl2tpd/lac.ctl >> "$W/xl2tpd.log" 2>&1 &
   XL2TPD=$!
 }
@@ -139,7 +145,14 @@ if (!c) { console.error("no counters"); process.exit(1); }
 console.log(JSON.stringify(c));
 process.exit(c.rxBytes >= 16777216 && c.rxPackets > 10000 && c.txPackets > 100 ? 0 : 1);' "$W/session.json"
 
-section "LCP echo keeps the link up (pppd asks every 1 s, we answer; we ask every 2 s)"
+section "a crashed shard worker comes back with the session, its kernel tunnel, session and ppp interface"
+# pppd tolerates 30 s without echo replies (lcp-echo-failure 15): a worker restart under emulation takes ~12 s.
+$CTL shard restart 0 --crash
+wait_for 60 "the ppp interface made again in lns" sh -c "ip -n lns -o -4 addr show | grep -q 'inet $LNS_PPP peer $CLIENT'"
+check "ping through the restored session" ip netns exec lac busybox ping -c 3 -W 2 "$LNS_PPP"
+check "one kernel session, as before" test "$(ip -n lns l2tp show session | grep -c '^Session')" -eq 1
+
+section "LCP echo keeps the link up (pppd asks every 2 s, we answer; we ask every 2 s)"
 sleep 8
 check "still up after 8 s of echoes" ip netns exec lac busybox ping -c 1 -W 2 "$LNS_PPP"
 check "pppd saw our echo replies" grep -q "rcvd \[LCP EchoRep" "$W/pppd-lac.log"
@@ -150,19 +163,6 @@ wait "$XL2TPD" 2>/dev/null
 wait_for 20 "no kernel tunnel in lns" sh -c "[ -z \"\$(ip -n lns l2tp show tunnel)\" ]"
 wait_for 10 "no ppp interface in lns" sh -c "! ip -n lns link show | grep -q ppp"
 check "no kernel session in lns" sh -c "[ -z \"\$(ip -n lns l2tp show session)\" ]"
-
-section "Idle-Timeout: pppd's LCP echoes every second do not count as data (PPPIOCGIDLE)"
-sed -e 's/^name user1$/name idler/' -e 's/^user user1$/user idler/' "$W/options.lac" > "$W/options.idler"
-sed -e "s#pppoptfile = .*#pppoptfile = $W/options.idler#" -e 's/^name = user1$/name = idler/' "$W/lac.conf" > "$W/lac-idler.conf"
-printf 'user1 * s3cret *\nidler * s3cret *\n' > /etc/ppp/chap-secrets
-printf 'user1 * s3cret *\nidler * s3cret *\n' > /etc/ppp/pap-secrets
-ip netns exec lac xl2tpd -D -c "$W/lac-idler.conf" -p /run/xl2tpd/lac.pid -C /run/xl2tpd/lac.ctl >> "$W/xl2tpd.log" 2>&1 &
-XL2TPD=$!
-wait_for_addr 40 lac "$POOL_PREFIX" > /dev/null
-wait_for 20 "the idle subscriber disconnected by Idle-Timeout" grep -q "Idle-Timeout of 4 s reached" "$W/l2tpd.log"
-wait_for 10 "its ppp interface gone" sh -c "! ip -n lns link show | grep -q ppp"
-kill "$XL2TPD"
-wait "$XL2TPD" 2>/dev/null
 
 section "kill -9 of l2tpd leaves nothing either"
 start_lac
@@ -175,5 +175,23 @@ wait_for 10 "no kernel tunnel after kill -9" sh -c "[ -z \"\$(ip -n lns l2tp sho
 wait_for 10 "no ppp interface after kill -9" sh -c "! ip -n lns link show | grep -q ppp"
 kill "$XL2TPD" 2>/dev/null
 wait "$XL2TPD" 2>/dev/null
+
+section "Idle-Timeout: pppd's LCP echoes every 2 s do not count as data (PPPIOCGIDLE)"
+# A fresh l2tpd (the one before was killed with -9).
+start_l2tpd
+sed -e 's/^name user1$/name idler/' -e 's/^user user1$/user idler/' "$W/options.lac" > "$W/options.idler"
+sed -e "s#pppoptfile = .*#pppoptfile = $W/options.idler#" -e 's/^name = user1$/name = idler/' "$W/lac.conf" > "$W/lac-idler.conf"
+printf 'user1 * s3cret *\nidler * s3cret *\n' > /etc/ppp/chap-secrets
+printf 'user1 * s3cret *\nidler * s3cret *\n' > /etc/ppp/pap-secrets
+no_pppd
+ip netns exec lac xl2tpd -D -c "$W/lac-idler.conf" -p /run/xl2tpd/lac.pid -C /run/xl2tpd/lac.ctl >> "$W/xl2tpd.log" 2>&1 &
+XL2TPD=$!
+wait_for_addr 40 lac "$POOL_PREFIX" > /dev/null
+wait_for 20 "the idle subscriber disconnected by Idle-Timeout" grep -q "Idle-Timeout of 4 s reached" "$W/l2tpd.log"
+wait_for 10 "its ppp interface gone" sh -c "! ip -n lns link show | grep -q ppp"
+kill "$XL2TPD"
+wait "$XL2TPD" 2>/dev/null
+kill "$L2TPD"
+wait "$L2TPD" 2>/dev/null
 
 echo "LNS-PPPD OK ($AUTH)"
