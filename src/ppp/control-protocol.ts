@@ -156,7 +156,9 @@ export class ControlProtocol implements FsmHost {
     this.live?.stop();
     this.live = undefined;
     const snap = machine.resolveState({ value: state, context: { ...DEFAULT_LIMITS, ...this.limits(), id: this.id, restart: 0, naks: 0 } });
-    this.frozen = snap as unknown as Snapshot<unknown>;
+    // Persisted, like a hibernated one: the resolved snapshot holds the machine (functions), and
+    // persisted() hands `frozen` out as the session's plain-data failover record.
+    this.frozen = machine.getPersistedSnapshot(snap);
     this.layer = state === 'Opened' ? 'up' : 'down';
     this.stopTimer();
     if (this.o.hibernate === false) this.wake();

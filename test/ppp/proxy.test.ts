@@ -67,6 +67,9 @@ describe('proxy LCP and proxy authentication (RFC 2661 §4.4.5)', () => {
     const outcome = s.engines.lns.startWithProxy(proxy);
     expect(outcome).toEqual({ accepted: true, proxyAuth: true });
     expect(s.engines.lns.lcp.state).toBe('Opened');
+    // LCP taken over as Opened is plain data too: l2tpd posts it to the main thread as the session's
+    // failover record (a snapshot holding the machine's functions failed to clone and killed the shard).
+    expect(() => structuredClone(s.engines.lns.getState())).not.toThrow();
     await run(s.clock, 2000);
     expect(s.lnsLcpRequests()).toEqual([]);
     expect(s.verifier.seen).toEqual([{ protocol: 'pap', user: 'alice', password: 'secret' }]);
