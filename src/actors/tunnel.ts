@@ -95,6 +95,9 @@ export class Tunnel implements TunnelActions {
     this.actor.subscribe((snap) => {
       if (snap.value === last) return;
       last = snap.value;
+      // The peer's StopCCN clears every session at once (RFC 2661 §5.7); only the tunnel's own state is held
+      // for the retransmission cycle. Without this, sessions (PPP, addresses, kernel units) lived ~30 s on.
+      if (snap.value === 'draining') for (const s of [...this.sessions.values()]) s.dispatch({ type: 'TUNNEL_DOWN', reason: this.reason ?? 'StopCCN received' });
       if (snap.status === 'active') this.env.events.tunnelChanged(this);
     });
     this.actor.start();

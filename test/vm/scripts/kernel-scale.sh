@@ -106,8 +106,8 @@ check "$SESSIONS ppp interfaces" test "$N_PPP" -eq "$SESSIONS"
 ip -n lns -o -4 addr show | grep -c "inet $LNS_PPP peer 198.18.10" > "$W/peers.txt"
 check "every ppp interface has our address and a pool peer" test "$(cat "$W/peers.txt")" -eq "$SESSIONS"
 end_phase kernel
-wait_for 30 "no kernel session left after StopCCN" sh -c "[ \$(ip -n lns l2tp show session | grep -c '^Session') -eq 0 ]"
-wait_for 30 "no ppp interface left" sh -c "[ \$(ip -n lns -o link show | grep -c ': ppp') -eq 0 ]"
+wait_for 90 "no kernel session left after StopCCN" sh -c "[ \$(ip -n lns l2tp show session | grep -c '^Session') -eq 0 ]"
+wait_for 90 "no ppp interface left" sh -c "[ \$(ip -n lns -o link show | grep -c ': ppp') -eq 0 ]"
 check "no kernel tunnel left" sh -c "[ -z \"\$(ip -n lns l2tp show tunnel)\" ]"
 stop_l2tpd
 
