@@ -20,6 +20,7 @@ import { ShardHost } from './shard-host.js';
 import { MgmtServer } from '../mgmt/server.js';
 import { DynAuthServer } from '../aaa/index.js';
 import { managementHandlers } from './mgmt-handlers.js';
+import { ownSessionOptions } from './policy.js';
 
 export interface DaemonOptions {
   configFile: string | undefined;
@@ -95,6 +96,12 @@ export class Daemon {
       );
     }
     await Promise.all(this.shards.map((s) => s.start()));
+    this.dataPlane?.onLost?.((lost) => {
+      this.log.warn(lost, lost.sessionId === undefined ? 'kernel tunnel deleted outside l2tpd: closing it' : 'kernel session deleted outside l2tpd: disconnecting it');
+      this.shards[lost.tunnelId % count]
+        ?.call('dataplane.lost', lost)
+        .catch((e: unknown) => this.log.warn({ ...lost, err: String(e) }, 'could not close what the kernel lost'));
+    });
 
     this.listener = new Listener((buf, from, to) => this.onListenerPacket(buf, from, to));
     await this.listener.listen(sys.listen.map((e) => ({ address: e.address, port: e.port })));
@@ -161,6 +168,7 @@ export class Daemon {
             callType: s.type === 'lns_outgoing' ? 'lnsOutgoing' : 'lacIncoming',
             extra: {
               name: s.name,
+              ...ownSessionOptions(this.config, s.sessionProfile, s.pseudowire),
               pseudowire: s.pseudowire,
               pppProfile: this.config.sessionProfile(s.sessionProfile).pppProfile,
               ...(s.callingNumber !== undefined ? { callingNumber: s.callingNumber } : {}),

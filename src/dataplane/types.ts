@@ -34,6 +34,11 @@ export interface SessionSpec {
   mtu?: number;
   /** Ethernet pseudowires: the bridge the interface joins. */
   bridge?: string;
+  /**
+   * Ethernet-VLAN pseudowires (RFC 4719): the 802.1Q VLAN ID frames carry on the pseudowire. The attachment
+   * circuit is then a VLAN interface on the pseudowire's interface (and that one joins the bridge).
+   */
+  vlanId?: number;
   /** We are the LNS of this session (the kernel's L2TP_ATTR_LNS_MODE: it then decides data sequencing). */
   lnsMode?: boolean;
 }
@@ -105,6 +110,8 @@ export interface DataPlane {
   accountRx?(localTunnelId: number, localSessionId: number, bytes: number): void;
   /** Kernel data plane: bring a PPP unit's interface up with its addresses. */
   pppInterfaceUp?(spec: PppInterfaceSpec): Promise<PppInterfaceResult>;
+  /** A tunnel (no sessionId) or session of ours was deleted outside the control plane (e.g. `ip l2tp del`). */
+  onLost?(fn: (lost: { tunnelId: number; sessionId?: number }) => void): void;
   close(): Promise<void>;
 }
 

@@ -76,6 +76,18 @@ export async function handleShardRpc(shard: Shard, method: string, params: unkno
       t.setTrace(level, p['sessionId'] === undefined ? undefined : num(p, 'sessionId'));
       return { ok: true };
     }
+    case 'dataplane.lost': {
+      // The kernel object was deleted behind our back (ip l2tp del): tear down properly, tell the peer.
+      const tunnelId = num(p, 'tunnelId');
+      if (p['sessionId'] === undefined) {
+        if (!shard.tunnels.has(tunnelId)) return { ok: false };
+        shard.deleteTunnel(tunnelId, 'kernel tunnel deleted outside l2tpd');
+        return { ok: true };
+      }
+      if (!shard.tunnels.get(tunnelId)?.sessions.has(num(p, 'sessionId'))) return { ok: false };
+      shard.deleteSession(tunnelId, num(p, 'sessionId'), 'kernel session deleted outside l2tpd');
+      return { ok: true };
+    }
     case 'sessions.disconnect': {
       // RFC 5176 Disconnect-Request: every matching PPP session of this shard gets a CDN.
       const found = ppp?.match((p['selector'] ?? {}) as SessionSelector) ?? [];

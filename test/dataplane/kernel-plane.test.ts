@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { decodeSession, decodeTunnel, encodeAttrs, L2tpCmd, L2tpGenl, parseAttrs, PwType, type GenlTransport } from '../../src/dataplane/kernel/l2tp-genl.js';
-import { KernelDataPlane, type LinkConfigurator } from '../../src/dataplane/kernel/kernel.js';
+import { KernelDataPlane, vlanIfname, vlanLinkInfo, type LinkConfigurator } from '../../src/dataplane/kernel/kernel.js';
 import { executeDataPlaneCall, RemoteDataPlane, type DataPlaneCall } from '../../src/dataplane/remote.js';
 import { DataPlaneError, type DataPlane, type SessionSpec } from '../../src/dataplane/types.js';
 import { NullDataPlane } from '../../src/dataplane/null.js';
@@ -88,6 +88,16 @@ class FakeKernel implements GenlTransport {
   /** l2tp_eth names its interface (IFNAME of the create) and reports the name on SESSION_GET. */
   readonly ifnames = new Map<string, string>();
   fail: string | undefined;
+  private listener: ((cmd: number, body: Buffer) => void) | undefined;
+
+  onNotification(fn: (cmd: number, body: Buffer) => void): void {
+    this.listener = fn;
+  }
+
+  /** What l2tp_netlink multicasts on a delete (ours, ip(8)'s, or another namespace's). */
+  announce(cmd: number, tid: number, sid?: number): void {
+    this.listener?.(cmd, encodeAttrs([['CONN_ID', tid], ...(sid !== undefined ? [['SESSION_ID', sid] as ['SESSION_ID', number]] : [])]));
+  }
 
   async request(cmd: number, attrs: Buffer): Promise<Buffer[]> {
     const a = parseAttrs(attrs);
@@ -102,6 +112,7 @@ class FakeKernel implements GenlTransport {
         return [];
       case L2tpCmd.TUNNEL_DELETE:
         if (!this.tunnels.delete(tid)) throw new Error('Request rejected: ENODEV');
+        this.announce(cmd, tid);
         for (const k of [...this.sessions]) if (k.startsWith(`${tid}/`)) this.sessions.delete(k);
         return [];
       case L2tpCmd.SESSION_CREATE:
@@ -111,7 +122,11 @@ class FakeKernel implements GenlTransport {
         return [];
       case L2tpCmd.SESSION_DELETE:
         if (!this.sessions.delete(`${tid}/${sid}`)) throw new Error('Request rejected: ENODEV');
+        this.announce(cmd, tid, sid);
         return [];
+      case L2tpCmd.TUNNEL_GET:
+        if (!this.tunnels.has(tid)) throw new Error('Request rejected: ENODEV');
+        return [encodeAttrs([['CONN_ID', tid]])];
       case L2tpCmd.SESSION_GET:
         if (!this.sessions.has(`${tid}/${sid}`)) throw new Error('Request rejected: ENODEV');
         return [encodeAttrs([['CONN_ID', tid], ['SESSION_ID', sid], ...(this.ifnames.has(`${tid}/${sid}`) ? [['IFNAME', this.ifnames.get(`${tid}/${sid}`)!] as ['IFNAME', string]] : [])])];
@@ -171,6 +186,25 @@ describe('KernelDataPlane', () => {
     expect(hex(create.attrs.get(16)!)).toBe('0102030405060708');
     // The interface the kernel named goes up, into its bridge.
     expect(configured).toEqual([{ ifname: 'pw0', mtu: 1400, bridge: 'br0' }]);
+  });
+
+  it('makes an Ethernet-VLAN pseudowire as an l2tpeth (kernel type ETH: l2tp_eth has no ETH_VLAN) with a VLAN interface on it', async () => {
+    const k = new FakeKernel();
+    const configured: unknown[] = [];
+    const dp = new KernelDataPlane(new L2tpGenl(k), { ...noLinks, configureEthernet: async (spec) => void configured.push(spec) });
+    await dp.createTunnel({ ...tunnelSpec(1), version: 3 });
+    await dp.createSession({ ...sessionSpec(1, 5), pseudowire: 'ethernet_vlan', interfaceName: 'pw0', vlanId: 100, bridge: 'br0' });
+    const create = k.calls.find((c) => c.cmd === L2tpCmd.SESSION_CREATE)!;
+    expect(create.attrs.get(1)!.readUInt16LE(0)).toBe(PwType.ETH);
+    expect(configured).toEqual([{ ifname: 'pw0', bridge: 'br0', vlanId: 100 }]);
+    await expect(dp.createSession({ ...sessionSpec(1, 6), pseudowire: 'ethernet_vlan', interfaceName: 'pw1' })).rejects.toMatchObject({ code: 'EINVAL' });
+  });
+
+  it('encodes the VLAN link (IFLA_INFO_KIND "vlan", IFLA_INFO_DATA { IFLA_VLAN_ID }) and names it within IFNAMSIZ', () => {
+    expect(hex(vlanLinkInfo(100))).toBe('0900' + '0100' + '766c616e00' + '000000' + '0c00' + '0200' + '0600' + '0100' + '6400' + '0000');
+    expect(vlanIfname('l2tpeth0', 100)).toBe('l2tpeth0.100');
+    expect(vlanIfname('customer-link-a', 4094)).toBe('customer-l.4094');
+    expect(vlanIfname('customer-link-a', 4094).length).toBe(15);
   });
 
   it('refuses a tunnel without a socket and a session without its tunnel, saying why', async () => {
@@ -319,6 +353,60 @@ describe('KernelDataPlane ordering', () => {
     await expect(second).rejects.toMatchObject({ code: 'ENODEV' });
     k.fail = undefined;
     await expect(dp.createTunnel(tunnelSpec(1))).resolves.toBeUndefined();
+  });
+});
+
+describe('KernelDataPlane: deletions made outside l2tpd (the l2tp multicast group)', () => {
+  const settle = () => new Promise((r) => setTimeout(r, 30));
+  async function setup() {
+    const k = new FakeKernel();
+    const dp = new KernelDataPlane(new L2tpGenl(k), noLinks, { attempts: 3, intervalMs: 1 });
+    const lost: unknown[] = [];
+    dp.onLost((d) => lost.push(d));
+    await dp.createTunnel(tunnelSpec(1));
+    await dp.createSession(sessionSpec(1, 5));
+    return { k, dp, lost };
+  }
+
+  it('reports a session an operator deleted (ip l2tp del session) and forgets it', async () => {
+    const { k, dp, lost } = await setup();
+    k.sessions.delete('1/5');
+    k.announce(L2tpCmd.SESSION_DELETE, 1, 5);
+    await settle();
+    expect(lost).toEqual([{ tunnelId: 1, sessionId: 5 }]);
+    expect(dp.objects).toEqual({ tunnels: 1, sessions: 0 });
+  });
+
+  it('reports PPP sessions of our tunnels too (made by PPPoL2TP connect, not by netlink)', async () => {
+    const { k, lost } = await setup();
+    k.announce(L2tpCmd.SESSION_DELETE, 1, 77);
+    await settle();
+    expect(lost).toEqual([{ tunnelId: 1, sessionId: 77 }]);
+  });
+
+  it('reports a deleted tunnel once, and forgets it with its sessions', async () => {
+    const { k, dp, lost } = await setup();
+    k.tunnels.delete(1);
+    k.announce(L2tpCmd.TUNNEL_DELETE, 1);
+    k.announce(L2tpCmd.TUNNEL_DELETE, 1);
+    await settle();
+    expect(lost).toEqual([{ tunnelId: 1 }]);
+    expect(dp.objects).toEqual({ tunnels: 0, sessions: 0 });
+  });
+
+  it('ignores its own deletes, other tunnels, and objects our namespace still has (another namespace deleted its own)', async () => {
+    const { k, dp, lost } = await setup();
+    await dp.createSession(sessionSpec(1, 6));
+    await dp.deleteSession(1, 6); // the fake multicasts our own delete, like the kernel
+    k.announce(L2tpCmd.SESSION_DELETE, 9, 1); // not our tunnel
+    k.announce(L2tpCmd.SESSION_DELETE, 1, 5); // still present here
+    k.announce(L2tpCmd.TUNNEL_DELETE, 1); // still present here
+    k.announce(L2tpCmd.TUNNEL_CREATE, 1);
+    await settle();
+    expect(lost).toEqual([]);
+    await dp.deleteTunnel(1);
+    await settle();
+    expect(lost).toEqual([]);
   });
 });
 

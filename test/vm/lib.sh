@@ -79,6 +79,51 @@ neutralise_ppp_options() {
   mkdir -p /run/lock /run/pppd
 }
 
+# pppd_client_options FILE USER PASSWORD [LINE...]: pppd options for an xl2tpd LAC's PPP client: MTU/MRU 1400
+# (PPP over L2TP over a 1500-byte veth), no compression, no default route, no address of its own; then LINEs.
+pppd_client_options() {
+  _f=$1 _u=$2 _p=$3; shift 3
+  printf '%s\n' "name $_u" "user $_u" "password $_p" noauth noccp nodefaultroute noipdefault 'mtu 1400' 'mru 1400' "$@" > "$_f"
+}
+
+# pppd_lns_options FILE [LINE...]: pppd options for an xl2tpd LNS: CHAP required, MTU/MRU 1400; then LINEs.
+pppd_lns_options() {
+  _f=$1; shift
+  printf '%s\n' 'name lns' require-chap refuse-pap noccp nodefaultroute 'mtu 1400' 'mru 1400' "$@" > "$_f"
+}
+
+# xl2tpd_lac_conf FILE LISTEN_ADDR OPTFILE USER NAME=LNS_ADDR... [-- LINE...]: an xl2tpd LAC on LISTEN_ADDR:1701
+# with one autodialling [lac NAME] section per NAME=LNS_ADDR, each with USER and pppd options OPTFILE; LINEs
+# after -- go into every section.
+xl2tpd_lac_conf() {
+  _f=$1 _l=$2 _o=$3 _u=$4; shift 4
+  _secs=""
+  while [ $# -gt 0 ] && [ "$1" != -- ]; do _secs="$_secs $1"; shift; done
+  [ "${1:-}" = -- ] && shift
+  printf '[global]\nlisten-addr = %s\nport = 1701\naccess control = no\n' "$_l" > "$_f"
+  for _s in $_secs; do
+    printf '[lac %s]\nlns = %s\nname = %s\nrequire authentication = no\npppoptfile = %s\nautodial = yes\nredial = no\nlength bit = yes\n' \
+      "${_s%%=*}" "${_s#*=}" "$_u" "$_o" >> "$_f"
+    [ $# -gt 0 ] && printf '%s\n' "$@" >> "$_f"
+  done
+}
+
+# xl2tpd_lns_conf FILE LISTEN_ADDR FIRST-LAST LOCAL_IP OPTFILE [LINE...]: an xl2tpd LNS on LISTEN_ADDR:1701 handing
+# out FIRST-LAST, CHAP required, pppd options OPTFILE; then LINEs.
+xl2tpd_lns_conf() {
+  _f=$1; shift
+  printf '[global]\nlisten-addr = %s\nport = 1701\naccess control = no\n[lns default]\nip range = %s\nlocal ip = %s\n' "$1" "$2" "$3" > "$_f"
+  printf '%s\n' 'require authentication = yes' 'require chap = yes' 'refuse pap = yes' 'name = lns' "pppoptfile = $4" 'length bit = yes' >> "$_f"
+  shift 4
+  [ $# -gt 0 ] && printf '%s\n' "$@" >> "$_f"
+  return 0
+}
+
+# json_length: the length of the JSON array on stdin (l2tpctl --json show sessions | json_length).
+json_length() {
+  node -e 'let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () => console.log(JSON.parse(s).length))'
+}
+
 # tcp_transfer SINK_NS SOURCE_NS ADDR BYTES OUTFILE: BYTES of TCP from SOURCE_NS to ADDR:9000, a sink in SINK_NS
 # (tcp-sink.mjs / tcp-source.mjs); the sink's {"bytes","ms","mbitPerS"} goes to OUTFILE and is printed. Fails
 # unless every byte arrived.

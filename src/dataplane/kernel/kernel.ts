@@ -13,9 +13,36 @@
 import { readFile } from 'node:fs/promises';
 import net from 'node:net';
 import { DataPlaneError, type DataPlane, type DataPlaneCounters, type PppInterfaceResult, type PppInterfaceSpec, type SessionSpec, type TunnelSpec } from '../types.js';
-import { loadNetlink, openL2tpGenl, PwType, RequestSlots, type L2tpGenl } from './l2tp-genl.js';
+import { loadNetlink, openL2tpGenl, PwType, RequestSlots, type KernelDeletion, type L2tpGenl } from './l2tp-genl.js';
 
-const PW_TYPES: Record<SessionSpec['pseudowire'], number> = { ppp: PwType.PPP, ethernet: PwType.ETH, ethernet_vlan: PwType.ETH_VLAN };
+/**
+ * Kernel pseudowire types. l2tp_eth registers L2TP_PWTYPE_ETH only (ETH_VLAN is EPROTONOSUPPORT): it carries
+ * whole frames, tags included, so an Ethernet-VLAN pseudowire is an l2tpeth interface whose frames are tagged by
+ * a VLAN interface on top of it (configureEthernet). The peer still sees pseudowire type 4 on the control plane.
+ */
+const PW_TYPES: Record<SessionSpec['pseudowire'], number> = { ppp: PwType.PPP, ethernet: PwType.ETH, ethernet_vlan: PwType.ETH };
+
+/** struct nlattr around a value, padded to 4. */
+function nla(type: number, value: Buffer): Buffer {
+  const b = Buffer.alloc(4 + value.length + ((4 - (value.length % 4)) % 4));
+  b.writeUInt16LE(4 + value.length, 0);
+  b.writeUInt16LE(type, 2);
+  value.copy(b, 4);
+  return b;
+}
+
+/** IFLA_LINKINFO of an 802.1Q VLAN link: IFLA_INFO_KIND "vlan", IFLA_INFO_DATA { IFLA_VLAN_ID }. */
+export function vlanLinkInfo(vlanId: number): Buffer {
+  const id = Buffer.alloc(2);
+  id.writeUInt16LE(vlanId);
+  return Buffer.concat([nla(1, Buffer.from('vlan\0')), nla(2, nla(1, id))]);
+}
+
+/** `<parent>.<vid>`, the parent's name shortened so the whole fits IFNAMSIZ (15 characters). */
+export function vlanIfname(parent: string, vlanId: number): string {
+  const suffix = `.${vlanId}`;
+  return parent.slice(0, 15 - suffix.length) + suffix;
+}
 
 function in4(a: string): Buffer {
   return Buffer.from(a.split('.').map(Number));
@@ -24,18 +51,25 @@ function in4(a: string): Buffer {
 /** Links and addresses over rtnetlink (the netlink package's RtNetlinkSocket, main thread only). */
 export interface LinkConfigurator {
   configurePpp(spec: PppInterfaceSpec): Promise<PppInterfaceResult>;
-  /** An l2tpeth interface: up, MTU no larger than the kernel chose (underlay minus overhead), into its bridge. */
-  configureEthernet(spec: { ifname: string; mtu?: number; bridge?: string }): Promise<void>;
+  /**
+   * An l2tpeth interface: up, MTU no larger than the kernel chose (underlay minus overhead), into its bridge;
+   * with a VLAN ID, a VLAN interface on it is made, and that one goes up into the bridge.
+   */
+  configureEthernet(spec: { ifname: string; mtu?: number; bridge?: string; vlanId?: number }): Promise<void>;
   close(): void;
 }
 
+const NLM_F_REPLACE = 0x100;
+const NLM_F_EXCL = 0x200;
+const NLM_F_CREATE = 0x400;
 /** NLM_F_CREATE | NLM_F_REPLACE: IPv4 routes need CREATE (else ENOENT); REPLACE makes a re-add after a restart idempotent. */
-const CREATE_OR_REPLACE = { flags: 0x400 | 0x100 };
+const CREATE_OR_REPLACE = { flags: NLM_F_CREATE | NLM_F_REPLACE };
 
 interface RtSocket {
   setLink(data: object, attrs?: object): Promise<unknown>;
   newAddress(data: object, attrs?: object): Promise<unknown>;
   newRoute(data: object, attrs?: object, options?: { flags: number }): Promise<unknown>;
+  newLink(data: object, attrs?: object, options?: { flags: number }): Promise<unknown>;
   socket: { socket: { close(): void } };
 }
 
@@ -74,8 +108,22 @@ export function rtnetlinkConfigurator(): LinkConfigurator {
       const kernelMtu = await sysfs(spec.ifname, 'mtu', 'ethernet interface');
       const attrs: Record<string, number> = {};
       if (spec.mtu && spec.mtu < kernelMtu) attrs['mtu'] = spec.mtu;
-      if (spec.bridge) attrs['master'] = await sysfs(spec.bridge, 'ifindex', 'ethernet interface');
+      const master = spec.bridge ? await sysfs(spec.bridge, 'ifindex', 'ethernet interface') : undefined;
+      if (master !== undefined && spec.vlanId === undefined) attrs['master'] = master;
       await step('link up', () => rt.setLink({ index: ifindex, flags: { up: true }, change: { up: true } }, attrs));
+      if (spec.vlanId === undefined) return;
+      const vlanId = spec.vlanId;
+      const name = vlanIfname(spec.ifname, vlanId);
+      const link = Buffer.alloc(4);
+      link.writeUInt32LE(ifindex);
+      // Removed by the kernel with its l2tpeth interface (a VLAN link dies with its lower device).
+      await step(`VLAN ${vlanId} interface ${name}`, () =>
+        rt.newLink(
+          { flags: { up: true }, change: { up: true } },
+          { ifname: name, link, linkinfo: vlanLinkInfo(vlanId), ...(master !== undefined ? { master } : {}) },
+          { flags: NLM_F_CREATE | NLM_F_EXCL },
+        ),
+      );
     }),
     configurePpp: (spec) => bounded(async () => {
       const ifname = `ppp${spec.unit}`;
@@ -143,10 +191,51 @@ export class KernelDataPlane implements DataPlane {
     return this.chain(this.sessionOps, `${tunnelId}/${sessionId}`, op, this.tunnelOps.get(tunnelId));
   }
 
+  /** Sessions we are deleting ourselves (`t/s`): their multicast notification is our own echo. */
+  private readonly deleting = new Set<string>();
+  private readonly lostListeners: ((d: KernelDeletion) => void)[] = [];
+  private closed = false;
+
   constructor(
     private readonly genl: L2tpGenl,
     private readonly links: LinkConfigurator,
-  ) {}
+    /** How long a deletion may take to show (tunnels are freed from a workqueue): checks, and the pause between. */
+    private readonly verify = { attempts: 10, intervalMs: 100 },
+  ) {
+    genl.onDeletion((d) => void this.noticeDeletion(d));
+  }
+
+  /**
+   * Someone deleted one of our kernel objects (an operator's `ip l2tp del`): the control plane must
+   * tear the tunnel or session down properly (StopCCN / CDN), not keep a session whose data path is gone.
+   */
+  onLost(fn: (d: KernelDeletion) => void): void {
+    this.lostListeners.push(fn);
+  }
+
+  /**
+   * A deletion announced on the multicast group. Ours only if the tunnel is one we made, it is not our
+   * own delete, and the kernel of OUR namespace no longer has it (6.1 multicasts every namespace's deletes).
+   * Sessions of a tunnel are ours even when a worker made them by PPPoL2TP connect (no netlink create).
+   */
+  private async noticeDeletion(d: KernelDeletion): Promise<void> {
+    if (!this.made.has(d.tunnelId)) return;
+    const key = d.sessionId === undefined ? undefined : `${d.tunnelId}/${d.sessionId}`;
+    if (key && this.deleting.has(key)) return;
+    for (let i = 0; ; i++) {
+      if (this.closed) return;
+      const present =
+        d.sessionId === undefined ? await this.genl.getTunnel(d.tunnelId) : await this.genl.getSession(d.tunnelId, d.sessionId);
+      if (!present) break;
+      if (i + 1 >= this.verify.attempts) return; // still there: another namespace's object of the same ID
+      await new Promise((r) => setTimeout(r, this.verify.intervalMs));
+    }
+    const sessions = this.made.get(d.tunnelId);
+    if (!sessions) return; // deleted by us meanwhile
+    if (d.sessionId === undefined) this.made.delete(d.tunnelId);
+    else sessions.delete(d.sessionId);
+    for (const fn of this.lostListeners) fn(d);
+  }
 
   static async open(): Promise<KernelDataPlane> {
     const genl = await openL2tpGenl();
@@ -207,6 +296,9 @@ export class KernelDataPlane implements DataPlane {
   private async doCreateSession(spec: SessionSpec): Promise<void> {
     const sessions = this.made.get(spec.localTunnelId);
     if (!sessions) throw new DataPlaneError(`tunnel ${spec.localTunnelId} is not in the kernel`, 'session create', 'ENODEV');
+    if (spec.pseudowire === 'ethernet_vlan' && spec.vlanId === undefined) {
+      throw new DataPlaneError(`session ${spec.localSessionId}: an Ethernet-VLAN pseudowire needs a VLAN ID (ethernet profile vlan_id)`, 'session create', 'EINVAL');
+    }
     await this.genl.createSession({
       tunnelId: spec.localTunnelId,
       sessionId: spec.localSessionId,
@@ -225,7 +317,12 @@ export class KernelDataPlane implements DataPlane {
       // The kernel named the interface (a template's %d filled in): ask it which name, then bring it up.
       const info = await this.genl.getSession(spec.localTunnelId, spec.localSessionId);
       if (!info?.ifname) throw new DataPlaneError(`session ${spec.localSessionId}: the kernel made no interface`, 'session create', 'ENODEV');
-      await this.links.configureEthernet({ ifname: info.ifname, ...(spec.mtu ? { mtu: spec.mtu } : {}), ...(spec.bridge ? { bridge: spec.bridge } : {}) });
+      await this.links.configureEthernet({
+        ifname: info.ifname,
+        ...(spec.mtu ? { mtu: spec.mtu } : {}),
+        ...(spec.bridge ? { bridge: spec.bridge } : {}),
+        ...(spec.vlanId !== undefined ? { vlanId: spec.vlanId } : {}),
+      });
     }
   }
 
@@ -235,11 +332,16 @@ export class KernelDataPlane implements DataPlane {
 
   private async doDeleteSession(localTunnelId: number, localSessionId: number): Promise<void> {
     if (!this.made.get(localTunnelId)?.delete(localSessionId)) return;
+    const key = `${localTunnelId}/${localSessionId}`;
+    this.deleting.add(key);
     try {
       await this.genl.deleteSession(localTunnelId, localSessionId);
     } catch (e) {
       // Closing a session's PPPoL2TP socket deletes it in the kernel: already gone is fine.
       if (!(e instanceof DataPlaneError && (e.code === 'ENODEV' || e.code === 'ENOENT'))) throw e;
+    } finally {
+      // Our own notification arrives before or with the answer; keep the mark a moment for a late one.
+      setTimeout(() => this.deleting.delete(key), 5000).unref();
     }
   }
 
@@ -265,6 +367,7 @@ export class KernelDataPlane implements DataPlane {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     for (const id of [...this.made.keys()]) await this.deleteTunnel(id).catch(() => undefined);
     this.genl.close();
     this.links.close();

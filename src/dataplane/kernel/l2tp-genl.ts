@@ -212,6 +212,24 @@ export interface GenlTransport {
   close(): void;
 }
 
+/**
+ * A tunnel or session deleted in the kernel by someone (`ip l2tp del ...`, another daemon): the `l2tp`
+ * multicast group announces every delete made over netlink, in every network namespace (the 6.1
+ * kernel multicasts to all), so a notification is a hint to check, not proof that ours is gone.
+ */
+export interface KernelDeletion {
+  tunnelId: number;
+  sessionId?: number;
+}
+
+export function decodeDeletion(cmd: number, body: Buffer): KernelDeletion | undefined {
+  if (cmd !== L2tpCmd.TUNNEL_DELETE && cmd !== L2tpCmd.SESSION_DELETE) return undefined;
+  const a = parseAttrs(body);
+  const tunnelId = u32(a.get(L2tpAttr.CONN_ID));
+  if (cmd === L2tpCmd.TUNNEL_DELETE) return { tunnelId };
+  return { tunnelId, sessionId: u32(a.get(L2tpAttr.SESSION_ID)) };
+}
+
 /** errno name of a failed netlink request (`Request rejected: EEXIST` from the netlink package). */
 export function errnoOf(e: unknown): string | undefined {
   const m = /Request rejected: (\w+)/.exec(e instanceof Error ? e.message : String(e));
@@ -324,6 +342,16 @@ export class L2tpGenl {
     return (await this.call('session dump', L2tpCmd.SESSION_GET, [], true)).map(decodeSession);
   }
 
+  /** Deletions announced on the `l2tp` multicast group; false when the transport cannot listen. */
+  onDeletion(fn: (d: KernelDeletion) => void): boolean {
+    if (!this.t.onNotification) return false;
+    this.t.onNotification((cmd, body) => {
+      const d = decodeDeletion(cmd, body);
+      if (d) fn(d);
+    });
+    return true;
+  }
+
   close(): void {
     this.t.close();
   }
@@ -407,8 +435,10 @@ export async function openL2tpGenl(): Promise<L2tpGenl> {
     onNotification(fn) {
       if (group === undefined) return;
       sock.socket.addMembership(group);
+      // Answers to our own requests went to their callbacks; what reaches 'message' is the group's
+      // (carrying the requester's sequence number, e.g. ip(8)'s, hence no filter on seq).
       sock.on('message', (msgs) => {
-        for (const m of msgs) if (m.seq === 0) fn(m.cmd, m.data);
+        for (const m of msgs) if (m.family === familyId) fn(m.cmd, m.data);
       });
     },
     close() {

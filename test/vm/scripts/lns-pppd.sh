@@ -191,6 +191,31 @@ wait_for 20 "the idle subscriber disconnected by Idle-Timeout" grep -q "Idle-Tim
 wait_for 10 "its ppp interface gone" sh -c "! ip -n lns link show | grep -q ppp"
 kill "$XL2TPD"
 wait "$XL2TPD" 2>/dev/null
+
+none_in() { [ "$($CTL --json show "$1" | json_length)" -eq 0 ]; }
+section "an operator's ip l2tp del: l2tpd notices (l2tp multicast group) and tears down with CDN / StopCCN"
+start_lac
+wait_for_addr 40 lac "$POOL_PREFIX" > /dev/null
+$CTL --json show sessions > "$W/sessions-del.json"
+TID=$(node -e 'const s=require(process.argv[1]);console.log(s[0].tunnelId)' "$W/sessions-del.json")
+SID=$(node -e 'const s=require(process.argv[1]);console.log(s[0].sessionId)' "$W/sessions-del.json")
+check "delete the kernel session $TID/$SID behind l2tpd's back" ip -n lns l2tp del session tunnel_id "$TID" session_id "$SID"
+wait_for 20 "l2tpd noticed the lost session" grep -q "kernel session deleted outside l2tpd: disconnecting it" "$W/l2tpd.log"
+wait_for 20 "the session gone from l2tpd" none_in sessions
+wait_for 20 "xl2tpd got the CDN: its pppd gone" sh -c "! busybox pidof pppd"
+wait_for 10 "no ppp interface in lns" sh -c "! ip -n lns link show | grep -q ppp"
+echo "c lns1" > /run/xl2tpd/lac.ctl
+wait_for_addr 40 lac "$POOL_PREFIX" > /dev/null
+TID=$(ip -n lns l2tp show tunnel | sed -n 's/^Tunnel \([0-9]*\),.*/\1/p' | head -n 1)
+[ -n "$TID" ] || fail "no kernel tunnel to delete"
+check "delete the kernel tunnel $TID behind l2tpd's back" ip -n lns l2tp del tunnel tunnel_id "$TID"
+wait_for 20 "l2tpd noticed the lost tunnel" grep -q "kernel tunnel deleted outside l2tpd: closing it" "$W/l2tpd.log"
+wait_for 20 "the tunnel gone from l2tpd" none_in tunnels
+wait_for 20 "xl2tpd got the StopCCN: its pppd gone" sh -c "! busybox pidof pppd"
+wait_for 10 "no ppp interface in lns" sh -c "! ip -n lns link show | grep -q ppp"
+check "no kernel tunnel in lns" sh -c "[ -z \"\$(ip -n lns l2tp show tunnel)\" ]"
+kill "$XL2TPD"
+wait "$XL2TPD" 2>/dev/null
 kill "$L2TPD"
 wait "$L2TPD" 2>/dev/null
 
