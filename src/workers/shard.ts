@@ -109,6 +109,15 @@ export class Shard {
   private readonly records: RecordKeeper;
   private readonly tunnelIds: IdAllocator;
   private readonly sessionIds = new Map<number, IdAllocator>();
+  /**
+   * Kernel data plane, L2TPv2 over UDP: one session ID space per peer address and port, shared by that peer's
+   * tunnels. A one-port LAC (xl2tpd) sends every tunnel's data to port 1701, so a second tunnel's data reaches
+   * the first tunnel's socket, and the 6.1 kernel looks the session up in THAT tunnel by session ID alone:
+   * distinct IDs make such a packet go up to userspace instead of into another subscriber's session.
+   */
+  private readonly peerSessionIds = new Map<string, { alloc: IdAllocator; tunnels: Set<number> }>();
+  /** Which tunnel a socket belongs to (an SCCRQ arriving on one). */
+  private readonly socketOwner = new Map<TunnelSocket, number>();
   private readonly env: TunnelEnv;
   private readonly dataOffset = new Int32Array(1);
   /** Persistent tunnels by tunnel ID: re-established with back-off when they close (not on admin delete). */
@@ -194,8 +203,24 @@ export class Shard {
     return tunnelId % this.o.count;
   }
 
+  private peerKey(t: Tunnel): string | undefined {
+    if (this.o.dataPlane.kind !== 'kernel' || t.data.version !== 2 || t.options.encapsulation !== 'udp') return undefined;
+    return `${t.data.peer.address}|${t.data.peer.port}`;
+  }
+
   private sessionAllocator(t: Tunnel): IdAllocator {
     let a = this.sessionIds.get(t.id);
+    const key = a ? undefined : this.peerKey(t);
+    if (!a && key !== undefined) {
+      let shared = this.peerSessionIds.get(key);
+      if (!shared) {
+        shared = { alloc: new IdAllocator(1, 0xffff), tunnels: new Set() };
+        this.peerSessionIds.set(key, shared);
+      }
+      shared.tunnels.add(t.id);
+      a = shared.alloc;
+      this.sessionIds.set(t.id, a);
+    }
     if (!a) {
       // Over IP the kernel finds a data message's session by its ID alone (l2tp_ip_recv), so session IDs must not
       // repeat across tunnels: the tunnel's ID picks a block of 65535 (max_sessions_per_tunnel).
@@ -236,7 +261,7 @@ export class Shard {
       return;
     }
     if (h.tunnelId === 0) {
-      if (h.isControl) this.handleSccrq(buf, h, from, to, via !== undefined, transport);
+      if (h.isControl) this.handleSccrq(buf, h, from, to, via, transport);
       else this.stats.unknownTunnel++;
       return;
     }
@@ -257,7 +282,7 @@ export class Shard {
     } else if (h.version === 2) this.o.dataPlane.accountRx?.(t.id, h.sessionId, buf.length - h.headerLength);
   }
 
-  private handleSccrq(buf: Buffer, h: HeaderInfo, from: Endpoint, to: Endpoint, onTunnelSocket: boolean, transport: Transport): void {
+  private handleSccrq(buf: Buffer, h: HeaderInfo, from: Endpoint, to: Endpoint, via: TunnelSocket | undefined, transport: Transport): void {
     // First pass without a secret: the Host Name (never hidden) and the address choose the peer
     // profile, and so the secret that unhides the rest.
     let hostName: string | undefined;
@@ -296,6 +321,16 @@ export class Shard {
       this.stats.refusedTunnels++;
       return;
     }
+    // An SCCRQ on a tunnel's socket: that peer's address and port are taken by a connected socket. If its tunnel
+    // is closing (StopCCN sent or received: a LAC that restarted), the new tunnel takes the port over, so the
+    // kernel gets the data a one-port LAC keeps sending there; the old tunnel holds on without a socket. A live
+    // tunnel keeps it, and the new one answers from an ephemeral port (RFC 2661 §8.1).
+    const holder = via ? this.tunnels.get(this.socketOwner.get(via) ?? 0) : undefined;
+    if (holder && transport === 'udp' && (holder.state === 'stopping' || holder.state === 'draining' || holder.state === 'closed')) {
+      this.o.log.info({ tunnel: holder.id, peer: from }, 'a new tunnel from the same peer port takes over the closing tunnel\'s socket');
+      this.releaseSocket(holder.id);
+    }
+    const onTunnelSocket = via !== undefined && this.socketOwner.has(via);
     const local = { address: to.address, port: onTunnelSocket ? 0 : to.port };
     this.byPeerRequest.set(key, id);
     // The peer chose the encapsulation by where it sent the SCCRQ, whatever our profile would have picked.
@@ -353,15 +388,26 @@ export class Shard {
     );
     this.tunnels.set(id, t);
     this.sockets.set(id, sock);
+    this.socketOwner.set(sock, id);
     t.start();
     return t;
   }
 
+  private releaseSocket(id: number): void {
+    const sock = this.sockets.get(id);
+    if (!sock) return;
+    sock.close();
+    this.sockets.delete(id);
+    this.socketOwner.delete(sock);
+  }
+
   private onTunnelClosed(t: Tunnel): void {
     this.tunnels.delete(t.id);
-    this.sockets.get(t.id)?.close();
-    this.sockets.delete(t.id);
+    this.releaseSocket(t.id);
     this.sessionIds.delete(t.id);
+    const peerKey = this.peerKey(t);
+    const shared = peerKey !== undefined ? this.peerSessionIds.get(peerKey) : undefined;
+    if (shared?.tunnels.delete(t.id) && shared.tunnels.size === 0) this.peerSessionIds.delete(peerKey!);
     const key = this.requestKeyOf.get(t.id);
     if (key !== undefined) {
       this.byPeerRequest.delete(key);
@@ -403,6 +449,7 @@ export class Shard {
       const t = new Tunnel(this.env, data, r.options as TunnelOptions, { channel: r.channel, machine: r.machine });
       this.tunnels.set(t.id, t);
       this.sockets.set(t.id, sock);
+      this.socketOwner.set(sock, t.id);
       const alloc = this.sessionAllocator(t);
       for (const s of r.sessions) alloc.claim((s.data as SessionData).localSessionId);
       t.restoreSessions(r.sessions as SessionRecord[]);

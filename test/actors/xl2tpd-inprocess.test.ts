@@ -75,4 +75,24 @@ describe('xl2tpd LAC dials our LNS', () => {
     await until(() => shard.listTunnels().every((tt) => tt.state === 'draining' || tt.state === 'closed'), 8000, 'StopCCN');
     expect(shard.listSessions()).toEqual([]);
   });
+
+  it('a LAC restarted on its one port while the old tunnel is held after StopCCN gets port 1701, not an ephemeral one', async () => {
+    // xl2tpd keeps sending to 1701 whatever port answered: with the kernel data plane only the tunnel bound to
+    // 1701 and connected to the LAC gets its data, so the new tunnel must take that socket over.
+    const { shard } = await ourLns('127.0.30.3');
+    const x = await lac('127.0.30.4', '127.0.30.3');
+    await x.control('c t1');
+    await until(() => shard.listTunnels().some((t) => t.state === 'established'), 8000, 'first tunnel');
+    const first = shard.listTunnels()[0]!.tunnelId;
+    await x.control('d t1'); // StopCCN
+    await until(() => shard.listTunnels().every((t) => t.state === 'draining' || t.state === 'closed'), 8000, 'StopCCN');
+    await x.stop();
+    const again = await lac('127.0.30.4', '127.0.30.3');
+    await again.control('c t1');
+    await until(() => shard.listTunnels().some((t) => t.tunnelId !== first && t.state === 'established'), 8000, 'second tunnel');
+    const second = shard.listTunnels().find((t) => t.tunnelId !== first)!;
+    expect(second).toMatchObject({ peerPort: 1701, localPort: 1701 });
+    // The held tunnel is still there (RFC 2661 §5.7), without a socket.
+    expect(shard.listTunnels().find((t) => t.tunnelId === first)?.state).toBe('draining');
+  });
 });
