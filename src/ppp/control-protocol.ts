@@ -4,11 +4,12 @@
  * implements the actions the table names, keeps the Restart timer on the injected Clock, and asks
  * an `OptionPolicy` (lcp.ts, ipcp.ts, ipv6cp.ts) everything option-specific.
  *
- * Hibernation (DESIGN.md): once Opened, the XState actor is replaced by its persisted snapshot and
- * woken only by the next event for it (a Configure-Request, a Terminate-Request, Down...). Echo
- * keepalive never reaches here (engine fast path), so an idle Opened session holds no actor.
+ * The automaton is a `PlainPppFsm` (fsm.ts): the RFC 1661 table interpreted by plain code, its
+ * state name and context only, so an idle Opened session is already in its hibernated form (no XState
+ * actor to replace by a snapshot, none to wake on the next event). Echo keepalive never reaches here
+ * (engine fast path). The XState machine of the same table, `pppFsmMachine`, is kept as the
+ * reference the plain automaton is tested equal to (test/ppp/fsm-equivalence.test.ts).
  */
-import { createActor, type Actor, type Snapshot } from 'xstate';
 import type { Clock, TimerHandle } from '../transport/clock.js';
 import {
   decodeOptions,
@@ -20,7 +21,7 @@ import {
   type ControlPacket,
   type PppOption,
 } from './frame.js';
-import { createPppFsmMachine, DEFAULT_LIMITS, TIMER_STATES, type FsmContext, type FsmEvent, type FsmHost, type FsmLimits, type FsmStateName } from './fsm.js';
+import { createPppFsmMachine, initialContext, PlainPppFsm, TIMER_STATES, type FsmContext, type FsmEvent, type FsmHost, type FsmLimits, type FsmStateName } from './fsm.js';
 
 /** A Configure-Request judged (RFC 1661 §5.2–5.4): empty `reject` and `nak` mean Configure-Ack. */
 export interface Judgement {
@@ -72,17 +73,18 @@ export interface ControlProtocolOptions extends Partial<FsmLimits> {
   restartMs: number;
   policy: OptionPolicy;
   owner: ProtocolOwner;
-  /** Replace the actor by its snapshot while Opened (default true). */
+  /**
+   * Report the Opened automaton as hibernating (default true). Kept for compatibility: the plain
+   * automaton is the same compact object whether Opened or negotiating.
+   */
   hibernate?: boolean;
   /** A persisted snapshot to resume from (failover / restore). */
   snapshot?: unknown;
 }
 
-// One machine and one action implementation per process; instances are found by context.id.
-const hosts = new Map<number, ControlProtocol>();
 let nextHostId = 1;
-const machine = createPppFsmMachine((id) => hosts.get(id));
-export const pppFsmMachine = machine;
+/** The XState machine of the same table: the reference specification, for tests (no registry: it calls no host). */
+export const pppFsmMachine = createPppFsmMachine(() => undefined);
 
 const NEGOTIATING: ReadonlySet<FsmStateName> = new Set(['Req-Sent', 'Ack-Rcvd', 'Ack-Sent', 'Opened']);
 /** States in which a received Configure-Request is answered with Ack/Nak/Reject (RFC 1661 §4.1 RCR rows). */
@@ -92,17 +94,18 @@ export class ControlProtocol implements FsmHost {
   readonly id = nextHostId++;
   readonly name: string;
   readonly protocol: number;
-  private live: Actor<typeof machine> | undefined;
-  private frozen: Snapshot<unknown> | undefined;
+  private fsm: PlainPppFsm;
   private timer: TimerHandle | undefined;
   private depth = 0;
+  /** Events dispatched from inside one of our own actions: run after the current one, in order (XState's mailbox). */
+  private pending: FsmEvent[] | undefined;
   private identifier = 0;
   private lastRequest: { identifier: number; data: Buffer } | undefined;
   /** Consecutive Configure-Rejects sent: a peer that ignores them is a loop (RFC 1661 §4.5). */
   private rejectsInRow = 0;
   /**
    * This layer as the upper layers see it, from tlu/tld/tlf (RFC 1661 §4.4). Read this, not `state`,
-   * from inside a callback: actions run before the automaton's snapshot moves to the new state.
+   * from inside a callback: actions run before the automaton moves to the new state.
    */
   layer: 'down' | 'up' | 'finished' = 'down';
   /** Text for our Terminate-Request's Data field (RFC 1661 §5.5). */
@@ -114,36 +117,40 @@ export class ControlProtocol implements FsmHost {
   constructor(private readonly o: ControlProtocolOptions) {
     this.name = o.name;
     this.protocol = o.protocol;
-    hosts.set(this.id, this);
     if (o.snapshot) {
-      const s = o.snapshot as { context: FsmContext };
-      this.frozen = { ...s, context: { ...s.context, id: this.id } } as unknown as Snapshot<unknown>;
+      this.fsm = PlainPppFsm.restore(o.snapshot, this.id);
       if (this.state === 'Opened') this.layer = 'up';
       if (TIMER_STATES.has(this.state)) this.startTimer();
     } else {
-      this.wake();
+      this.fsm = PlainPppFsm.create(this.id, this.o);
     }
   }
 
   get state(): FsmStateName {
-    return ((this.live?.getSnapshot() ?? this.frozen) as unknown as { value: FsmStateName }).value;
+    return this.fsm.state;
   }
 
   get context(): FsmContext {
-    return ((this.live?.getSnapshot() ?? this.frozen) as unknown as { context: FsmContext }).context;
+    return this.fsm.context;
   }
 
+  /** At rest in Opened (or disposed): the form an idle session is kept in, which the plain automaton always is. */
   get hibernating(): boolean {
-    return this.live === undefined;
+    return this.depth === 0 && (this.disposed || ((this.o.hibernate ?? true) && this.state === 'Opened'));
   }
 
   get timerRunning(): boolean {
     return this.timer !== undefined;
   }
 
-  /** The automaton as plain data: the hibernated form and the failover record. */
+  /** FsmHost: actions that reach us after dispose() (from an event in progress) do nothing. */
+  get released(): boolean {
+    return this.disposed;
+  }
+
+  /** The automaton as plain data (XState's persisted-snapshot shape): the hibernated form and the failover record. */
   persisted(): unknown {
-    return this.frozen ?? this.live?.getPersistedSnapshot();
+    return this.fsm.persisted();
   }
 
   nextIdentifier(): number {
@@ -153,73 +160,45 @@ export class ControlProtocol implements FsmHost {
 
   /** Start the automaton in a given state (proxy LCP: Opened with values the LAC negotiated). */
   force(state: FsmStateName): void {
-    this.live?.stop();
-    this.live = undefined;
-    const snap = machine.resolveState({ value: state, context: { ...DEFAULT_LIMITS, ...this.limits(), id: this.id, restart: 0, naks: 0 } });
-    // Persisted, like a hibernated one: the resolved snapshot holds the machine (functions), and
-    // persisted() hands `frozen` out as the session's plain-data failover record.
-    this.frozen = machine.getPersistedSnapshot(snap);
+    this.fsm = new PlainPppFsm(state, initialContext(this.id, this.o));
     this.layer = state === 'Opened' ? 'up' : 'down';
     this.stopTimer();
-    if (this.o.hibernate === false) this.wake();
   }
 
   dispatch(e: FsmEvent): void {
     if (this.disposed) return;
+    if (this.depth > 0) {
+      // From inside one of our actions (a frame sent and answered at once): after this event, as
+      // an XState actor queues an event sent to itself.
+      (this.pending ??= []).push(e);
+      return;
+    }
     this.depth++;
     try {
-      this.wake().send(e);
+      this.fsm.send(e, this);
+      for (let next = this.pending?.shift(); next !== undefined; next = this.pending?.shift()) this.fsm.send(next, this);
     } finally {
+      this.pending = undefined;
       this.depth--;
     }
-    if (this.depth > 0) return;
-    if (this.disposed || ((this.o.hibernate ?? true) && this.state === 'Opened')) this.hibernate();
     this.signalOwner();
   }
 
   /**
    * tlu/tld/tls/tlf reach the owner once the transition is complete, not from inside the automaton's
-   * action: the owner reacts by starting other automata (LCP up → the NCPs' actors), and creating an
-   * actor inside another actor's action is what XState forbids ("Custom actions should not call
-   * `assign()` directly"). Signals raised meanwhile (by the owner's reaction) keep their order.
+   * action: the owner reacts by starting other automata (LCP up → the NCPs), and must find this one
+   * in its new state (`state` moves after the actions). Signals raised meanwhile (by the owner's
+   * reaction) keep their order.
    */
   private signalOwner(): void {
     for (let s = this.signals.shift(); s !== undefined; s = this.signals.shift()) this.o.owner.layer(this, s);
   }
 
-  private limits(): Partial<FsmLimits> {
-    const { maxConfigure, maxTerminate, maxFailure } = this.o;
-    return Object.fromEntries(Object.entries({ maxConfigure, maxTerminate, maxFailure }).filter(([, v]) => v !== undefined));
-  }
-
-  private wake(): Actor<typeof machine> {
-    if (this.live) return this.live;
-    const actor = createActor(machine, {
-      input: { id: this.id, ...this.limits() },
-      ...(this.frozen ? { snapshot: this.frozen } : {}),
-    });
-    this.frozen = undefined;
-    this.live = actor;
-    actor.start();
-    return actor;
-  }
-
-  /** Keep only the persisted snapshot (Opened, or disposed: the snapshot stays readable for getState). */
-  private hibernate(): void {
-    const a = this.live;
-    if (!a) return;
-    this.frozen = a.getPersistedSnapshot();
-    this.live = undefined;
-    a.stop();
-  }
-
-  /** Free the timer, the actor and the registry entry (deferred while one of our own actions runs). */
+  /** Free the timer; an event in progress still completes its transition but reaches no action (`released`). */
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
     this.stopTimer();
-    hosts.delete(this.id);
-    if (this.depth === 0) this.hibernate();
   }
 
   // ---- receive: RFC 1661 §5 packet rules → automaton events ----
@@ -387,6 +366,7 @@ export class ControlProtocol implements FsmHost {
   }
 
   startTimer(): void {
+    if (this.disposed) return; // scr/str's own send may have disposed us
     if (this.timer) this.o.clock.clearTimeout(this.timer);
     this.timer = this.o.clock.setTimeout(() => {
       this.timer = undefined;

@@ -15,8 +15,16 @@
  * sends TO+ or TO- from the counter. No XState `after` timers: a hibernated actor holds no timer, and
  * one Clock (the worker's timer wheel) serves every session (DESIGN.md "Actors, and what they cost").
  *
- * Actions are implemented once per process (per machine) and find their host by `context.id`, as
- * the tunnel machine does; the context stays plain.
+ * Two interpreters of the one table:
+ * - `createPppFsmMachine`, the XState machine: the reference specification. Its actions are
+ *   implemented once per process (per machine) and find their host by `context.id`, as the tunnel
+ *   machine does; the context stays plain.
+ * - `PlainPppFsm`, what sessions run: the same cells compiled once per process (`cellToTransition`)
+ *   into a dense [event][state] table, interpreted by plain code. An instance is its state name and
+ *   its context, nothing else, so it is its own hibernated form. XState cost ~40% of l2tpd's CPU per
+ *   PPP subscriber (an actor per LCP/IPCP/IPv6CP); test/ppp/fsm-equivalence.test.ts checks, over
+ *   random event sequences, that both make the same host calls in the same order and reach the same
+ *   state and context.
  */
 import { assign, setup } from 'xstate';
 import { PppCode, type ControlPacket } from './frame.js';
@@ -81,6 +89,12 @@ export interface FsmHost {
   stopTimer(): void;
   /** RFC 1661 §4.4 Illegal-Event: log it, take no transition. */
   illegal(state: string, event: FsmEvent): void;
+  /**
+   * PlainPppFsm only: set once the host is freed (disposed inside one of its own actions). The
+   * automaton still moves but calls nothing more, as the XState machine does once the host has left
+   * its registry (`host(id)` is undefined).
+   */
+  readonly released?: boolean;
 }
 
 export interface FsmLimits {
@@ -175,7 +189,7 @@ export function createPppFsmMachine(host: (id: number) => FsmHost | undefined) {
     },
   }).createMachine({
     id: 'ppp-fsm',
-    context: ({ input }) => ({ ...DEFAULT_LIMITS, ...input, restart: 0, naks: 0 }),
+    context: ({ input }) => initialContext(input.id, input),
     initial: 'Initial',
     // Events a state's row marks '-' fall through to here (child transitions win).
     on: { '*': { actions: 'illegal' } },
@@ -184,3 +198,143 @@ export function createPppFsmMachine(host: (id: number) => FsmHost | undefined) {
 }
 
 export type PppFsmMachine = ReturnType<typeof createPppFsmMachine>;
+
+// ---- the plain interpreter ----
+
+/** One cell of RFC1661_TABLE, compiled: the steps of `cellToTransition` in order, then the new state. */
+interface CompiledCell {
+  readonly steps: readonly Step[];
+  readonly target: FsmStateName;
+  /** The steps change the context (irc, zrc, or the counters beside scr/str/sca/scn). */
+  readonly assigns: boolean;
+  /**
+   * The entry action XState runs after the transition's actions: entering a state without TO events
+   * stops the Restart timer. Not on a transition to the same state (XState v5 default `reenter:
+   * false`: no exit, no entry), so e.g. RCR+ in Closing or RUC in Opened leaves a running timer alone.
+   */
+  readonly stopTimer: boolean;
+}
+
+const CONTEXT_STEPS: ReadonlySet<string> = new Set(['irc', 'zrc', 'countTransmission', 'clearNaks', 'countNak']);
+const STATE_INDEX: ReadonlyMap<string, number> = new Map(FSM_STATES.map((s, i) => [s, i]));
+
+/** RFC1661_TABLE compiled once per process: event type → [state index] → cell, undefined for '-'. */
+const COMPILED: ReadonlyMap<string, readonly (CompiledCell | undefined)[]> = new Map(
+  (Object.entries(RFC1661_TABLE) as [FsmEventType, readonly string[]][]).map(([event, row]) => [
+    event,
+    row.map((cell, i): CompiledCell | undefined => {
+      const t = cellToTransition(cell);
+      if (!t) return undefined;
+      const target = t.target!;
+      return {
+        steps: t.actions,
+        target,
+        assigns: t.actions.some((a) => CONTEXT_STEPS.has(a.type)),
+        stopTimer: target !== FSM_STATES[i] && !TIMER_STATES.has(target),
+      };
+    }),
+  ]),
+);
+
+/** The plain-data form, as XState's `getPersistedSnapshot()` writes it for this machine (either restores it). */
+export interface PersistedFsm {
+  status: 'active';
+  value: FsmStateName;
+  historyValue: Record<string, never>;
+  context: FsmContext;
+  children: Record<string, never>;
+}
+
+/** A new automaton's context; limits left undefined take the RFC defaults. */
+export function initialContext(id: number, limits: Partial<FsmLimits> = {}): FsmContext {
+  const d = DEFAULT_LIMITS;
+  return {
+    maxConfigure: limits.maxConfigure ?? d.maxConfigure,
+    maxTerminate: limits.maxTerminate ?? d.maxTerminate,
+    maxFailure: limits.maxFailure ?? d.maxFailure,
+    id,
+    restart: 0,
+    naks: 0,
+  };
+}
+
+/**
+ * The automaton of one control protocol, interpreting the compiled table: `send` does exactly what
+ * an actor of `createPppFsmMachine` does for the event (same host calls, same order, same state and
+ * context after). Like an XState snapshot, `context` is never mutated: a transition that changes it
+ * replaces it, and the host's actions still see the state and context from before the event.
+ */
+export class PlainPppFsm {
+  constructor(
+    public state: FsmStateName,
+    public context: FsmContext,
+  ) {}
+
+  static create(id: number, limits?: Partial<FsmLimits>): PlainPppFsm {
+    return new PlainPppFsm('Initial', initialContext(id, limits));
+  }
+
+  /** From a persisted snapshot (ours or XState's), the context re-keyed to this process's `id`. */
+  static restore(snapshot: unknown, id: number): PlainPppFsm {
+    const s = snapshot as { value: FsmStateName; context: FsmContext };
+    if (!STATE_INDEX.has(s.value)) throw new Error(`not a PPP automaton state: ${String(s.value)}`);
+    return new PlainPppFsm(s.value, { ...s.context, id });
+  }
+
+  persisted(): PersistedFsm {
+    return { status: 'active', value: this.state, historyValue: {}, context: { ...this.context }, children: {} };
+  }
+
+  send(event: FsmEvent, host: FsmHost): void {
+    const from = this.state;
+    const cell = COMPILED.get(event.type)?.[STATE_INDEX.get(from)!];
+    if (!cell) {
+      if (!host.released) host.illegal(from, event);
+      return;
+    }
+    const c = cell.assigns ? { ...this.context } : this.context;
+    for (const step of cell.steps) {
+      switch (step.type) {
+        case 'irc':
+          c.restart = step.params?.kind === 'terminate' ? c.maxTerminate : c.maxConfigure;
+          break;
+        case 'zrc':
+          c.restart = 0;
+          break;
+        case 'countTransmission':
+          c.restart--;
+          break;
+        case 'clearNaks':
+          c.naks = 0;
+          break;
+        case 'countNak':
+          if ('reply' in event && event.reply?.code === PppCode.ConfigureNak) c.naks++;
+          break;
+        default:
+          if (!host.released) callHost(host, step.type as HostStep, event);
+      }
+    }
+    if (cell.stopTimer && !host.released) host.stopTimer();
+    this.state = cell.target;
+    this.context = c;
+  }
+}
+
+type HostStep = Exclude<RfcAction, 'irc' | 'zrc'> | 'startTimer';
+
+function callHost(host: FsmHost, step: HostStep, event: FsmEvent): void {
+  switch (step) {
+    case 'tlu':
+      return host.tlu();
+    case 'tld':
+      return host.tld();
+    case 'tls':
+      return host.tls();
+    case 'tlf':
+      return host.tlf();
+    case 'startTimer':
+      return host.startTimer();
+    default:
+      return host[step](event);
+  }
+}
