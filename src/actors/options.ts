@@ -38,7 +38,18 @@ export interface SessionOptions {
   cookieLength: 0 | 4 | 8;
   l2SpecificSublayer: 'none' | 'default';
   /** Ethernet pseudowires in the kernel: interface name (`%d` numbered by the kernel), MTU, bridge to join. */
-  ethernet?: { interfaceName: string; mtu: number; bridge: string | null };
+  ethernet?: EthernetOptions;
+}
+
+/**
+ * An Ethernet pseudowire's interface. `vlanId` (Ethernet-VLAN pseudowires, RFC 4719): frames on the
+ * pseudowire carry this 802.1Q tag; the attachment circuit is a VLAN interface on the l2tpeth one.
+ */
+export interface EthernetOptions {
+  interfaceName: string;
+  mtu: number;
+  bridge: string | null;
+  vlanId: number | null;
 }
 
 export const DEFAULT_SESSION_OPTIONS: SessionOptions = {

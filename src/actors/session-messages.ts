@@ -18,7 +18,7 @@ import {
 } from '../protocol/index.js';
 import { maybeHide } from './handshake.js';
 import { resultCodeAvp } from './refusal.js';
-import type { SessionOptions, TunnelOptions } from './options.js';
+import type { EthernetOptions, SessionOptions, TunnelOptions } from './options.js';
 import type { CallType } from './session-machine.js';
 import type { Refusal, Verdict } from './tunnel-machine.js';
 
@@ -50,6 +50,9 @@ export interface SessionData {
   name?: string;
   /** PPP profile of a configured session (its session profile's); others use their tunnel's. */
   pppProfile?: string;
+  /** A configured session's own session profile: its cookie length and Ethernet interface (else the tunnel's). */
+  cookieLength?: 0 | 4 | 8;
+  ethernet?: EthernetOptions;
 }
 
 const PW_NUMBER: Record<SessionOptions['pseudowire'], number> = {

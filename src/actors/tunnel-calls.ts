@@ -18,6 +18,7 @@ import {
 import { refusalOf, resultCodeAvp } from './refusal.js';
 import { Session, type SessionRecord } from './session.js';
 import type { PseudowireSession } from './pseudowire.js';
+import type { EthernetOptions } from './options.js';
 import { judgeSessionMessage, newCookie, type SessionData } from './session-messages.js';
 import type { CallType } from './session-machine.js';
 import type { Tunnel } from './tunnel.js';
@@ -123,7 +124,7 @@ export class TunnelCalls {
       createdAt: this.t.env.clock.now(),
       ...extra,
     };
-    const cookie = this.t.data.version === 3 ? newCookie(so.cookieLength) : undefined;
+    const cookie = this.t.data.version === 3 ? newCookie(data.cookieLength ?? so.cookieLength) : undefined;
     if (cookie) data.ourCookie = cookie;
     const s = new Session(this.t, data, this.t.env.sessionMachine);
     this.sessions.set(id, s);
@@ -172,7 +173,7 @@ export class TunnelCalls {
         ...(s.data.ourCookie ? { cookie: Buffer.from(s.data.ourCookie, 'hex') } : {}),
         ...(s.data.peerCookie ? { peerCookie: Buffer.from(s.data.peerCookie, 'hex') } : {}),
         lnsMode: s.data.callType === 'lnsIncoming' || s.data.callType === 'lnsOutgoing',
-        ...ethernetSpec(s.data.pseudowire === 'ppp' ? undefined : this.t.options.session.ethernet),
+        ...ethernetSpec(s.data.pseudowire === 'ppp' ? undefined : (s.data.ethernet ?? this.t.options.session.ethernet)),
       });
     made
       .then(() => this.attachLink(s))
@@ -282,7 +283,7 @@ export class TunnelCalls {
   }
 }
 
-function ethernetSpec(e: { interfaceName: string; mtu: number; bridge: string | null } | undefined): { interfaceName?: string; mtu?: number; bridge?: string } {
+function ethernetSpec(e: EthernetOptions | undefined): { interfaceName?: string; mtu?: number; bridge?: string; vlanId?: number } {
   if (!e) return {};
-  return { interfaceName: e.interfaceName, mtu: e.mtu, ...(e.bridge ? { bridge: e.bridge } : {}) };
+  return { interfaceName: e.interfaceName, mtu: e.mtu, ...(e.bridge ? { bridge: e.bridge } : {}), ...(e.vlanId !== null ? { vlanId: e.vlanId } : {}) };
 }

@@ -120,5 +120,11 @@ export function resolveProfiles(file: ConfigFile, hostname: string, aaa: AaaConf
     };
   });
 
+  // RFC 4719: an Ethernet-VLAN pseudowire carries one VLAN, so its interface needs the VLAN ID.
+  for (const [name, sp] of session) {
+    const ep = ethernet.get(sp.ethernetProfile);
+    check.rule(sp.pseudowire === 'ethernet_vlan' && ep !== undefined && ep.vlanId === null, 'session_profiles', name, ['pseudowire', 'ethernet_profile'],
+      `pseudowire ethernet_vlan needs vlan_id in ethernet profile ${sp.ethernetProfile}`);
+  }
   return { tunnel, session, ppp, ethernet, peer };
 }

@@ -3,7 +3,7 @@
  * peer profiles, matched by host name or address) and the options of a named tunnel profile.
  */
 import os from 'node:os';
-import type { TunnelOptions } from '../actors/options.js';
+import type { EthernetOptions, SessionOptions, TunnelOptions } from '../actors/options.js';
 import type { Config } from '../config/index.js';
 import type { PeerDecision, PeerPolicy } from '../workers/shard.js';
 
@@ -37,20 +37,45 @@ export function tunnelOptions(
     maxSessions: config.system.limits.maxSessionsPerTunnel,
     acceptIncomingCalls: calls.incoming,
     acceptOutgoingCalls: calls.outgoing,
-    session: {
-      pseudowire: sp.pseudowire,
-      sequencing: sp.sequencing === 'required',
-      cookieLength: sp.cookieLength,
-      l2SpecificSublayer: sp.l2SpecificSublayer,
-      ...(sp.pseudowire !== 'ppp' ? { ethernet: ethernetOf(config, sp.ethernetProfile) } : {}),
-    },
+    session: sessionOptions(config, sessionProfile),
     pppProfile: pppProfile ?? sp.pppProfile,
   };
 }
 
-function ethernetOf(config: Config, name: string): { interfaceName: string; mtu: number; bridge: string | null } {
+/** A session profile as the actors use it (a tunnel's default, or a configured session's own). */
+export function sessionOptions(config: Config, sessionProfile: string): SessionOptions {
+  const sp = config.sessionProfile(sessionProfile);
+  return {
+    pseudowire: sp.pseudowire,
+    sequencing: sp.sequencing === 'required',
+    cookieLength: sp.cookieLength,
+    l2SpecificSublayer: sp.l2SpecificSublayer,
+    ...(sp.pseudowire !== 'ppp' ? { ethernet: ethernetOf(config, sp.ethernetProfile) } : {}),
+  };
+}
+
+/**
+ * What a configured session takes from its own session profile, as session data: sequencing, sublayer,
+ * cookie length and Ethernet interface (its pseudowire and PPP profile are set beside).
+ */
+export function ownSessionOptions(
+  config: Config,
+  sessionProfile: string,
+  pseudowire: SessionOptions['pseudowire'],
+): { sequencing: boolean; l2SpecificSublayer: 'none' | 'default'; cookieLength: 0 | 4 | 8; ethernet?: EthernetOptions } {
+  const sp = config.sessionProfile(sessionProfile);
+  return {
+    sequencing: sp.sequencing === 'required',
+    l2SpecificSublayer: sp.l2SpecificSublayer,
+    cookieLength: sp.cookieLength,
+    // The session's pseudowire may differ from its profile's: its Ethernet interface still comes from the profile.
+    ...(pseudowire !== 'ppp' ? { ethernet: ethernetOf(config, sp.ethernetProfile) } : {}),
+  };
+}
+
+function ethernetOf(config: Config, name: string): EthernetOptions {
   const ep = config.ethernetProfile(name);
-  return { interfaceName: ep.interfaceName, mtu: ep.mtu, bridge: ep.bridge };
+  return { interfaceName: ep.interfaceName, mtu: ep.mtu, bridge: ep.bridge, vlanId: ep.vlanId };
 }
 
 export function policyFromConfig(config: Config): PeerPolicy {

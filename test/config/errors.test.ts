@@ -59,6 +59,7 @@ describe('wrong values', () => {
     ['session_profiles: { a: { cookie_length: 2 } }', 'session_profiles.a.cookie_length', 'must be 0, 4 or 8, got 2'],
     ['ethernet_profiles: { a: { interface_name: "eth%s" } }', 'ethernet_profiles.a.interface_name', 'must contain at most one "%d" and no other "%", got "eth%s"'],
     ['ethernet_profiles: { a: { vlan_id: 4095 } }', 'ethernet_profiles.a.vlan_id', 'must be an integer between 1 and 4094, or null, got 4095'],
+    ['session_profiles: { a: { pseudowire: ethernet_vlan } }', 'session_profiles.a.pseudowire', 'pseudowire ethernet_vlan needs vlan_id in ethernet profile default'],
     ['ppp_profiles: { "a.b": {} }', 'ppp_profiles.a.b', 'must be a name of up to 64 letters, digits, "_" and "-" (not only digits), got "a.b"'],
     ['ppp_profiles: { "42": {} }', 'ppp_profiles.42', 'must be a name of up to 64 letters, digits, "_" and "-" (not only digits), got "42"'],
     ['peer_profiles: { p: { match: { address: 198.18.0.1/15 } } }', 'peer_profiles.p.match.address', '"198.18.0.1/15" has host bits set (did you mean 198.18.0.0/15?)'],

@@ -394,6 +394,20 @@ describe('KernelDataPlane: deletions made outside l2tpd (the l2tp multicast grou
     expect(dp.objects).toEqual({ tunnels: 0, sessions: 0 });
   });
 
+  it('ignores a notification for IDs we delete ourselves while checking (another namespace deleted the same IDs first)', async () => {
+    const k = new FakeKernel();
+    const dp = new KernelDataPlane(new L2tpGenl(k), noLinks, { attempts: 5, intervalMs: 5 });
+    const lost: unknown[] = [];
+    dp.onLost((d) => lost.push(d));
+    await dp.createTunnel(tunnelSpec(1));
+    await dp.createSession(sessionSpec(1, 5));
+    k.announce(L2tpCmd.SESSION_DELETE, 1, 5); // theirs: ours is still there, so the check waits and retries
+    await new Promise((r) => setTimeout(r, 2));
+    await dp.deleteSession(1, 5); // then we delete ours
+    await new Promise((r) => setTimeout(r, 60));
+    expect(lost).toEqual([]);
+  });
+
   it('ignores its own deletes, other tunnels, and objects our namespace still has (another namespace deleted its own)', async () => {
     const { k, dp, lost } = await setup();
     await dp.createSession(sessionSpec(1, 6));

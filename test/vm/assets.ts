@@ -49,11 +49,12 @@ export const VM_SYSTEM_DEPENDENCIES: readonly DebianDependency[] = [
 /**
  * Modules loaded at boot, before the script runs (their dependencies are added in order). 9p and overlay mount the
  * host root; virtio_rng feeds the entropy pool (node blocks without it); veth joins namespaces; bridge takes
- * Ethernet pseudowires by config (ethernet_profiles.bridge); the rest is the L2TP
+ * Ethernet pseudowires by config (ethernet_profiles.bridge); 8021q makes the VLAN interfaces of Ethernet-VLAN
+ * pseudowires (the VM has no modprobe for the kernel to load it on demand); the rest is the L2TP
  * and PPP data plane under test.
  */
 export const VM_MODULES: readonly string[] = [
-  'virtio_pci', '9pnet_virtio', '9p', 'overlay', 'virtio_rng', 'veth', 'bridge',
+  'virtio_pci', '9pnet_virtio', '9p', 'overlay', 'virtio_rng', 'veth', 'bridge', '8021q',
   'l2tp_netlink', 'l2tp_eth', 'l2tp_ip', 'l2tp_ip6', 'l2tp_ppp',
   'ppp_async', 'ppp_deflate', 'ppp_mppe', 'tun',
 ];

@@ -231,7 +231,8 @@ export class KernelDataPlane implements DataPlane {
       await new Promise((r) => setTimeout(r, this.verify.intervalMs));
     }
     const sessions = this.made.get(d.tunnelId);
-    if (!sessions) return; // deleted by us meanwhile
+    // Deleted by us meanwhile (another namespace's delete of the same IDs can be followed by ours).
+    if (!sessions || (key && this.deleting.has(key))) return;
     if (d.sessionId === undefined) this.made.delete(d.tunnelId);
     else sessions.delete(d.sessionId);
     for (const fn of this.lostListeners) fn(d);
