@@ -260,8 +260,7 @@ export async function memory(sessions: number, auth: AuthProtocolName = 'pap'): 
     const p = await negotiate(w, auth, clock);
     check(p, auth);
     p.detach();
-    // Dropping an engine is not enough: every ControlProtocol sits in a module-level map (its XState
-    // actions find it there) until the engine finishes. lowerDown finishes the client silently.
+    // The client holds a Restart timer on the clock until it finishes: lowerDown finishes it silently.
     p.client.lowerDown();
     held.push(p.server);
   }
@@ -289,7 +288,7 @@ function memoryInChild(sessions: number): PppMemoryResult {
 export async function runPppBench(): Promise<PppBenchResult> {
   const sessions = Number(process.env['BENCH_PPP_SESSIONS'] ?? 20_000);
   const auths = ['pap', 'chap', 'mschapv2'] as const;
-  // The XState paths keep getting faster for a few thousand negotiations: one discarded round of
+  // The engine keeps getting faster for a few thousand negotiations (JIT): one discarded round of
   // every protocol first, or the first row measured pays for the JIT (measured: up to 1.6×).
   process.stderr.write('  ppp warm-up...\n');
   for (const auth of auths) await negotiationRate(auth, 500);

@@ -6,7 +6,7 @@
  * The automata are the shared RFC 1661 machine (fsm.ts) run by ControlProtocol. This class routes
  * frames, sequences the phases (auth-phase.ts, network-phase.ts) and keeps LCP's per-packet work —
  * Echo, Discard, Protocol-Reject — on the fast path beside the machines (DESIGN.md), so an Opened,
- * hibernated session answers keepalives without waking an actor.
+ * Opened session answers keepalives without touching its automata.
  */
 import type { AuthProtocolName, AuthResult } from './auth/types.js';
 import { PPP_CHAP, PPP_PAP } from './auth/types.js';
@@ -116,8 +116,8 @@ export class PppEngine implements ProtocolOwner {
   }
 
   /**
-   * The user's callbacks run inside automaton actions: an exception there would put the XState actor
-   * in its error state and resurface as an uncaught error. Log it instead; the link goes on.
+   * The user's callbacks run inside automaton actions: an exception there would abandon the transition
+   * half done and reach the packet's caller. Log it instead; the link goes on.
    */
   private callback(name: string, fn: () => void): void {
     try {

@@ -123,7 +123,7 @@ export interface PppEngineConfig {
   maxLoopback?: number;
   /** Proxy LCP / authentication from the LAC (RFC 2661 §4.4.5, §9.5): off unless the profile allows. */
   proxy?: { lcp?: boolean; auth?: boolean };
-  /** Keep FSM actors as persisted snapshots while Opened (default true). */
+  /** Report the automata as at rest (`hibernating`) while Opened (default true): a plain automaton is its own compact form. */
   hibernate?: boolean;
   /** Uniform [0, 1): magic numbers, interface identifiers, echo jitter (default Math.random). */
   random?: () => number;

@@ -31,7 +31,7 @@ describe('PppEngine client ⇄ server', () => {
     expect(s.magic).not.toBe(0);
     expect(t.server.engine.phase).toBe('opened');
     expect(t.client.engine.phase).toBe('opened');
-    // Hibernated: no live XState actor while Opened (DESIGN.md).
+    // At rest while Opened: nothing but the automaton's state and context (DESIGN.md).
     expect(t.server.engine.lcp.hibernating).toBe(true);
     expect(t.server.engine.ipcp!.hibernating).toBe(true);
     expect(t.server.engine.counters.malformed + t.client.engine.counters.malformed).toBe(0);
