@@ -15,35 +15,8 @@ netns_pair
 neutralise_ppp_options
 
 section "xl2tpd + pppd (LNS) in namespace lns"
-cat > "$W/lns.conf" <<EOF
-[global]
-listen-addr = $LNS_ADDR
-port = 1701
-access control = no
-[lns default]
-ip range = ${POOL_PREFIX}10-${POOL_PREFIX}20
-local ip = $LNS_PPP
-require authentication = yes
-require chap = yes
-refuse pap = yes
-name = lns
-ppp debug = yes
-pppoptfile = $W/options.lns
-length bit = yes
-EOF
-cat > "$W/options.lns" <<EOF
-name lns
-require-chap
-refuse-pap
-noccp
-nodefaultroute
-mtu 1400
-mru 1400
-lcp-echo-interval 1
-lcp-echo-failure 3
-debug
-logfile $W/pppd-lns.log
-EOF
+xl2tpd_lns_conf "$W/lns.conf" "$LNS_ADDR" "${POOL_PREFIX}10-${POOL_PREFIX}20" "$LNS_PPP" "$W/options.lns" 'ppp debug = yes'
+pppd_lns_options "$W/options.lns" 'lcp-echo-interval 1' 'lcp-echo-failure 3' debug "logfile $W/pppd-lns.log"
 printf 'user1 lns s3cret *\n' > /etc/ppp/chap-secrets
 chmod 600 /etc/ppp/chap-secrets
 ip netns exec lns xl2tpd -D -c "$W/lns.conf" -p /run/xl2tpd/lns.pid -C /run/xl2tpd/lns.ctl > "$W/xl2tpd.log" 2>&1 &
@@ -93,13 +66,7 @@ check "pppd at the LNS authenticated us with CHAP" grep -q "sent \[CHAP Success"
 
 section "data across both kernels"
 check "ping the LNS" ip netns exec lac busybox ping -c 3 -W 2 "$LNS_PPP"
-ip netns exec lns node "$PROJECT/test/vm/scripts/tcp-sink.mjs" "$LNS_PPP" 9000 "$W/tcp.json" &
-SINK=$!
-wait_for 10 "the TCP sink" sh -c "ip netns exec lns ss -ltn | grep -q ':9000'"
-check "16 MiB over TCP" ip netns exec lac node "$PROJECT/test/vm/scripts/tcp-source.mjs" "$LNS_PPP" 9000 16777216
-wait "$SINK" || fail "TCP sink failed"
-cat "$W/tcp.json"
-check "the sink got all 16 MiB" grep -q '"bytes":16777216' "$W/tcp.json"
+tcp_transfer lns lac "$LNS_PPP" 16777216 "$W/tcp.json"
 $CTL show sessions
 
 section "LCP echo both ways keeps it up"
