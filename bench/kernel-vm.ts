@@ -25,7 +25,9 @@ interface SetupLine {
 interface TcpLine {
   phase: 'tcp';
   lns: 'l2tpd' | 'xl2tpd';
+  /** The best of `runs`: transfers alternate between the two sessions, both up at once. */
   mbitPerS: number;
+  runs?: number[];
 }
 
 const ratio = (a: number | null | undefined, b: number | null | undefined): number | null =>

@@ -56,37 +56,8 @@ $CTL status
 
 section "xl2tpd + pppd (LAC, $AUTH) in namespace lac"
 if [ "$AUTH" = chap ]; then XAUTH="refuse pap = yes"; else XAUTH="refuse chap = yes"; fi
-cat > "$W/lac.conf" <<EOF
-[global]
-listen-addr = $LAC_ADDR
-port = 1701
-access control = no
-[lac lns1]
-lns = $LNS_ADDR
-name = user1
-require authentication = no
-$XAUTH
-ppp debug = yes
-pppoptfile = $W/options.lac
-autodial = yes
-redial = no
-length bit = yes
-EOF
-cat > "$W/options.lac" <<EOF
-name user1
-user user1
-password s3cret
-noauth
-noccp
-nodefaultroute
-noipdefault
-mtu 1400
-mru 1400
-lcp-echo-interval 2
-lcp-echo-failure 15
-debug
-logfile $W/pppd-lac.log
-EOF
+xl2tpd_lac_conf "$W/lac.conf" "$LAC_ADDR" "$W/options.lac" user1 "lns1=$LNS_ADDR" -- "$XAUTH" 'ppp debug = yes'
+pppd_client_options "$W/options.lac" user1 s3cret 'lcp-echo-interval 2' 'lcp-echo-failure 15' debug "logfile $W/pppd-lac.log"
 [ "$AUTH" = pap ] && echo "refuse-chap" >> "$W/options.lac"
 [ "$AUTH" = chap ] && echo "refuse-pap" >> "$W/options.lac"
 printf 'user1 * s3cret *\n' > /etc/ppp/chap-secrets
@@ -124,13 +95,7 @@ check "the user's Framed-Route (route=) points at its interface" sh -c "ip -n ln
 section "data across ppp <-> kernel L2TP"
 check "ping the LNS through PPP" ip netns exec lac busybox ping -c 3 -W 2 "$LNS_PPP"
 check "1300-byte ping" ip netns exec lac busybox ping -c 2 -W 2 -s 1300 "$LNS_PPP"
-ip netns exec lns node "$PROJECT/test/vm/scripts/tcp-sink.mjs" "$LNS_PPP" 9000 "$W/tcp.json" &
-SINK=$!
-wait_for 10 "the TCP sink" sh -c "ip netns exec lns ss -ltn | grep -q ':9000'"
-check "16 MiB over TCP through the session" ip netns exec lac node "$PROJECT/test/vm/scripts/tcp-source.mjs" "$LNS_PPP" 9000 16777216
-wait "$SINK" || fail "TCP sink failed"
-cat "$W/tcp.json"
-check "the sink got all 16 MiB" grep -q '"bytes":16777216' "$W/tcp.json"
+tcp_transfer lns lac "$LNS_PPP" 16777216 "$W/tcp.json"
 
 section "l2tpctl shows the kernel's counters"
 $CTL --json show sessions > "$W/sessions.json"
