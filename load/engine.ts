@@ -15,7 +15,7 @@ import { TimerWheel } from '../src/workers/timer-wheel.js';
 import type { LacCall } from './lac-call.js';
 import { LacTunnel, type LacHost, type TunnelCause } from './lac-tunnel.js';
 import type { LoadOptions } from './options.js';
-import { CauseTable, newCounters, newHistograms, PHASES, type Counters, type Histogram, type Phase, type WorkerStats } from './stats.js';
+import { CauseTable, newCounters, newHistograms, newPingTally, PHASES, type Counters, type Histogram, type Phase, type PingTally, type WorkerStats } from './stats.js';
 import { ipv4ToInt } from './options.js';
 import type { TunnelPlan, WorkerPlan } from './thread-messages.js';
 import { closeSocket, familyOf, openSocket } from './udp.js';
@@ -57,6 +57,9 @@ export class LoadEngine implements LacHost {
   readonly hist: Record<Phase, Histogram> = newHistograms();
   readonly failures = new CauseTable();
   readonly cleared = new CauseTable();
+  readonly ping: PingTally = newPingTally();
+  readonly now = (): number => performance.now();
+  readonly random = Math.random;
   firstCallAt: number | null = null;
   lastCallUpAt: number | null = null;
   firstTunnelAt: number | null = null;
@@ -376,6 +379,7 @@ export class LoadEngine implements LacHost {
       lastTunnelUpAt: this.lastTunnelUpAt,
       addressLow: this.addressLow,
       addressHigh: this.addressHigh,
+      ping: { rtt: [...this.ping.rtt], maxMs: this.ping.maxMs },
       elu,
       settled: this.settled,
       done: this.done,

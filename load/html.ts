@@ -2,7 +2,7 @@
  * The HTML report: one self-contained file (inline CSS and SVG, no script, nothing fetched) that a
  * browser opens offline. The JSON report is embedded too, so the page is the whole record.
  */
-import { describeCause, type LoadReport } from './report.js';
+import { describeCause, type DataReport, type LoadReport } from './report.js';
 import { PHASES, PPP_STAGES, type Phase } from './stats.js';
 import { esc, histogramChart, lineChart } from './svg.js';
 
@@ -81,6 +81,7 @@ export function renderHtml(r: LoadReport): string {
     parts.push(`<tr><td>${p}</td><td class="n">${n(l.count)}</td><td class="n">${n(l.p50)}</td><td class="n">${n(l.p95)}</td><td class="n">${n(l.p99)}</td><td class="n">${n(l.mean)}</td></tr>`);
   }
   parts.push(`</table><p class="muted">${esc(phases.map((p) => `${p}: ${PHASE_TEXT[p]}`).join('; '))}.</p>`);
+  if (r.data && o.ping) parts.push(dataSection(r.data, o.ping));
 
   parts.push('<h2>Over time</h2>');
   parts.push(
@@ -117,6 +118,26 @@ export function renderHtml(r: LoadReport): string {
   parts.push(`<h2>Raw report</h2><details><summary>JSON</summary><pre>${esc(JSON.stringify({ ...r, timeline: '(above)' }, null, 1))}</pre></details>`);
   parts.push('</body></html>\n');
   return parts.join('\n');
+}
+
+/** --ping-rate: what crossed the sessions' data path, and the round trips. */
+function dataSection(d: DataReport, p: NonNullable<LoadReport['options']['ping']>): string {
+  const to = p.target ?? "the LNS's IPCP address";
+  return [
+    '<h2>Data: ICMP echo through the sessions</h2>',
+    `<p class="muted">${esc(`${p.rate}/s per session, ${p.size} octets of data, to ${to}; a reply later than ${p.timeoutMs} ms is lost; requests still within it when their session ended or the run stopped are left out of the loss.`)}</p>`,
+    rows([
+      ['Sessions sending (without a target)', `${n(d.sessions)} (${n(d.sessionsWithoutTarget)})`],
+      ['Echo requests sent', n(d.requestsSent)],
+      ['Replies received', n(d.repliesReceived)],
+      ['Lost', `${n(d.lost)} (${n(d.lossPercent, '%')})`],
+      ['Outstanding at the end (not counted)', n(d.outstandingAtEnd)],
+      ['Late or duplicate replies / unexpected / malformed IP', `${n(d.lateReplies)} / ${n(d.unexpected)} / ${n(d.malformed)}`],
+    ]),
+    '<table><tr><th>round trip (ms)</th><th>count</th><th>p50</th><th>p95</th><th>p99</th><th>max</th></tr>',
+    `<tr><td>echo</td><td class="n">${n(d.rttMs.count)}</td><td class="n">${n(d.rttMs.p50)}</td><td class="n">${n(d.rttMs.p95)}</td><td class="n">${n(d.rttMs.p99)}</td><td class="n">${n(d.rttMs.max)}</td></tr></table>`,
+    histogramChart({ id: 'chart-latency-echo', title: 'echo round trip', lows: d.histogram.bucketLowMs, counts: d.histogram.counts, color: '#1f9e89' }),
+  ].join('\n');
 }
 
 function causeTable(causes: LoadReport['failures'], none: string): string {

@@ -17,6 +17,7 @@ Examples:
   l2tp-load --target 127.0.0.1 --tunnels 100 --sessions-per-tunnel 100 --rate 2000 --json r.json --html r.html
   l2tp-load --config load.yaml --target-pid $(pidof l2tpd)
   l2tp-load --target 127.0.0.1 --tunnels 100 --sessions-per-tunnel 100 --ppp --auth chap --user 'user{n}@realm' --password 'pw{n}'
+  l2tp-load --target 198.18.0.1 --tunnels 10 --sessions-per-tunnel 100 --ppp --ping-rate 1 --duration 60
 
 Only loopback (127.0.0.0/8, ::1) and 198.18.0.0/15 targets are accepted.`;
 
@@ -56,6 +57,10 @@ function program(): Command {
     .option('--ipv6cp', 'PPP: negotiate IPv6CP too; up only when both NCPs are Opened')
     .option('--proxy-lcp', 'PPP: the LAC negotiates LCP itself and hands it over in the ICCN (RFC 2661 §4.4.5)')
     .option('--proxy-auth', 'PPP: with --proxy-lcp, the PAP request / CHAP response goes in the ICCN too')
+    .option('--ping-rate <r>', 'PPP data: ICMP echo requests per second per session once it is up (0: none) [0]')
+    .option('--ping-size <n>', 'PPP data: ICMP echo data octets [56]')
+    .option('--ping-target <ipv4>', "PPP data: where the echo requests go [the LNS's IPCP address]")
+    .option('--ping-timeout <seconds>', 'PPP data: a reply later than this counts as lost [2]')
     .option('--no-progress', 'no progress line (it is off anyway when stdout is not a terminal)')
     .addHelpText('after', EPILOG)
     .helpOption('-h, --help')

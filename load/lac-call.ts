@@ -244,6 +244,11 @@ export class LacCall implements SubscriberCall {
     );
   }
 
+  /** The run is stopping: the subscriber sends no more data (its PPP stays until the tunnel goes). */
+  stopData(): void {
+    this.ppp?.stopData();
+  }
+
   /** A data message's payload for this call: a frame for its subscriber. */
   receiveFrame(frame: Buffer): void {
     if (this.state === 'ppp' || this.state === 'up') this.ppp?.receive(frame);

@@ -32,14 +32,15 @@ import type { Clock, TimerHandle } from '../src/transport/clock.js';
 import { DEFAULT_TUNNEL_OPTIONS, type TunnelOptions } from '../src/actors/options.js';
 import { buildSccrq, buildScccn, buildStopCcn, judgeSccrp, type TunnelData } from '../src/actors/handshake.js';
 import { LacCall } from './lac-call.js';
+import type { PingHost } from './ping.js';
 import { signing, verified } from './v3-auth.js';
 import { expandTemplate, type Endpoint, type LoadOptions } from './options.js';
 import { recordLatency, type Cause, type CauseTable, type Counters, type Histogram, type Phase } from './stats.js';
 
 export type TunnelCause = Omit<Cause, 'count' | 'phase'>;
 
-/** What a tunnel needs from the worker engine that runs it. */
-export interface LacHost {
+/** What a tunnel needs from the worker engine that runs it (and its subscribers' pingers, PPP mode). */
+export interface LacHost extends PingHost {
   readonly clock: Clock;
   readonly options: LoadOptions;
   readonly counters: Counters;
@@ -372,6 +373,8 @@ export class LacTunnel {
       return this.close(undefined);
     }
     this.state = 'stopping';
+    // The run is over: the subscribers' data stops now, not when the StopCCN is acknowledged.
+    for (const c of this.calls) c?.stopData();
     this.whenAcked(this.sendMessage(MessageTypes.StopCCN, buildStopCcn(this.data, { resultCode: StopCcnResult.GeneralRequest, message: 'load test over' }), 0), 'stopccn');
   }
 

@@ -70,6 +70,20 @@ export interface LoadOptions {
   receiveWindowSize: number;
   /** PPP subscriber mode; null: control plane only (the LNS's PPP is not answered). */
   ppp: PppLoadOptions | null;
+  /** PPP mode data: ICMP echo through every session once it is up; null: no data. */
+  ping: PingLoadOptions | null;
+}
+
+/** ICMP echo requests inside each subscriber's PPP (IPv4), answered by the LNS or what it routes to. */
+export interface PingLoadOptions {
+  /** Echo requests per second per session (jittered intervals). */
+  rate: number;
+  /** ICMP echo data octets (the IP packet is 28 more). */
+  size: number;
+  /** IPv4 destination; null: the LNS's own address on the link (the IP-Address it gave in IPCP). */
+  target: string | null;
+  /** A reply later than this counts as lost. */
+  timeoutMs: number;
 }
 
 /** Each call carries a subscriber: the client side of our PPP engine, up when its NCPs are Opened. */
@@ -108,6 +122,8 @@ const DEFAULTS = {
   auth: 'pap',
   user: 'user{n}',
   password: 'pw{n}',
+  pingSize: 56,
+  pingTimeoutMs: 2000,
 } as const;
 
 const AUTH_PROTOCOLS: readonly AuthProtocolName[] = ['pap', 'chap', 'mschapv2'];
@@ -122,6 +138,7 @@ const KEYS: Record<string, 'string' | 'number' | 'boolean' | 'seconds' | 'string
   duration: 'seconds', json: 'string', html: 'string', workers: 'number', progress: 'boolean', targetPid: 'number',
   maxRetransmits: 'number', tunnelRetries: 'number', setupTimeout: 'seconds', abortAfter: 'number', receiveWindow: 'number',
   ppp: 'boolean', auth: 'string', user: 'string', password: 'string', ipv6cp: 'boolean', proxyLcp: 'boolean', proxyAuth: 'boolean',
+  pingRate: 'number', pingSize: 'number', pingTarget: 'string', pingTimeout: 'seconds',
 };
 
 export const camel = (k: string): string => k.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
@@ -317,7 +334,33 @@ export function resolveOptions(cli: RawOptions, file: RawOptions = {}, cores = 2
     abortAfter: num(o, 'abortAfter', 1, 1_000_000) ?? DEFAULTS.abortAfter,
     receiveWindowSize: num(o, 'receiveWindow', 1, 32767) ?? DEFAULTS.receiveWindowSize,
     ppp: pppOptions(o, version),
+    ping: pingOptions(o),
   };
+}
+
+/** Where echo requests may go through the LNS: addresses that stay in a lab (RFC 1918, RFC 6598, RFC 2544). */
+export function allowedPingTarget(a: string): boolean {
+  if (!net.isIPv4(a)) return false;
+  const [x, y] = a.split('.').map(Number) as [number, number];
+  return x === 10 || (x === 172 && y >= 16 && y <= 31) || (x === 192 && y === 168) || (x === 100 && y >= 64 && y <= 127) || (x === 198 && (y === 18 || y === 19));
+}
+
+function pingOptions(o: RawOptions): PingLoadOptions | null {
+  const rate = num(o, 'pingRate', 0, 100, false) ?? 0;
+  if (rate === 0) {
+    const stray = (['pingSize', 'pingTarget', 'pingTimeout'] as const).find((k) => o[k] !== undefined && o[k] !== null);
+    if (stray) throw new LoadOptionError(kebab(stray), 'needs --ping-rate (ICMP echo through the sessions)');
+    return null;
+  }
+  if (!(bool(o, 'ppp') ?? false)) throw new LoadOptionError('ping-rate', 'needs --ppp (the echo requests travel inside the subscribers\' PPP)');
+  const target = str(o, 'pingTarget') ?? null;
+  if (target !== null && !allowedPingTarget(target)) {
+    throw new LoadOptionError('ping-target', `${target}: an IPv4 address in 10/8, 172.16/12, 192.168/16, 100.64/10 or 198.18/15 (echo requests must stay in the lab)`);
+  }
+  // 1500-octet PPP MRU: 20 (IP) + 8 (ICMP) + 1472 data.
+  const size = num(o, 'pingSize', 0, 1472) ?? DEFAULTS.pingSize;
+  const timeoutMs = Math.round((num(o, 'pingTimeout', 0.01, 60, false) ?? DEFAULTS.pingTimeoutMs / 1000) * 1000);
+  return { rate, size, target, timeoutMs };
 }
 
 function pppOptions(o: RawOptions, version: 2 | 3): PppLoadOptions | null {

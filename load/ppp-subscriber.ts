@@ -16,6 +16,9 @@
  * A failure is named once, by whichever comes first: our engine going down (its cause, e.g.
  * auth-failed with the LNS's Nak message), the LNS's CDN while we negotiate (its result codes), or
  * what onUp lacked (no-address, ipcp-failed, ipv6cp-failed). The phase is the one the subscriber was in.
+ *
+ * Data (--ping-rate): once up, a `Pinger` (ping.ts) sends ICMP echo requests from the address IPCP gave
+ * us, and IPv4 frames from the LNS go straight to it, beside the engine.
  */
 import type { Refusal } from '../src/actors/tunnel-machine.js';
 import type { AvpInstance } from '../src/protocol/index.js';
@@ -24,7 +27,9 @@ import { PppEngine } from '../src/ppp/engine.js';
 import { PppCode } from '../src/ppp/frame.js';
 import { cdnForPppDown } from '../src/ppp/l2tp-pseudowire.js';
 import type { PppDownReason, PppLayerName, PppLayerSignal, PppPhase, PppUpInfo } from '../src/ppp/types.js';
-import { expandTemplate } from './options.js';
+import { ipv4Offset } from './icmp.js';
+import { expandTemplate, ipv4ToInt } from './options.js';
+import { Pinger } from './ping.js';
 import { ProxyLac, proxyAvps } from './proxy-lac.js';
 import { recordLatency, type Cause, type PppStage } from './stats.js';
 import type { LacHost } from './lac-tunnel.js';
@@ -67,10 +72,12 @@ export class PppSubscriber {
   private clearedByLns = false;
   /** LCP was handed over in the ICCN and the LNS has not (yet) renegotiated it. */
   private proxied = false;
+  /** --ping-rate: the session's echo requests, from up on; IPv4 frames from the LNS go to it. */
+  private pinger: Pinger | undefined;
 
   constructor(
     private readonly call: SubscriberCall,
-    index: number,
+    private readonly index: number,
   ) {
     const h = call.host;
     const o = h.options.ppp!;
@@ -129,6 +136,11 @@ export class PppSubscriber {
 
   /** A PPP frame from the LNS. */
   receive(frame: Buffer): void {
+    if (this.pinger) {
+      // The data fast path: IPv4 to the pinger, beside the engine (whose IPCP is Opened anyway).
+      const ip = ipv4Offset(frame);
+      if (ip >= 0) return this.pinger.receive(frame, ip);
+    }
     if (this.proxy) return; // no ICCN yet: nothing of the LNS's can be for this subscriber
     this.lnsReady();
     const c = this.call.host.counters;
@@ -164,9 +176,15 @@ export class PppSubscriber {
     this.stop();
   }
 
+  /** No more data (the run is stopping); PPP itself stays until the call goes. */
+  stopData(): void {
+    this.pinger?.stop();
+  }
+
   /** The call is gone or being cleared: PPP ends with it, without a word (a LAC drops the carrier). */
   stop(): void {
     this.over = true;
+    this.pinger?.stop();
     this.proxy?.stop();
     this.proxy = undefined;
     this.engine.lowerDown('call cleared');
@@ -208,6 +226,7 @@ export class PppSubscriber {
     if (!lack) {
       this.isUp = true;
       this.call.up(info);
+      this.startPing(info);
       return;
     }
     // Inside the engine's own call stack: end it once that has unwound.
@@ -216,6 +235,20 @@ export class PppSubscriber {
       this.call.failed(lack.phase, lack.cause, cdnForPppDown({ cause: 'no-network', message: lack.cause.message! }));
       this.stop();
     });
+  }
+
+  /** --ping-rate: to --ping-target, or else to the LNS's own address on the link (its IPCP IP-Address). */
+  private startPing(info: PppUpInfo): void {
+    const o = this.call.host.options.ping;
+    if (!o || this.over) return;
+    const dst = o.target ?? info.gateway;
+    if (dst === undefined || dst === '0.0.0.0') {
+      this.call.host.counters.pingNoTarget++;
+      return;
+    }
+    const send = (frame: Buffer): void => this.call.sendFrame(frame);
+    this.pinger = new Pinger(this.call.host, o, send, ipv4ToInt(info.address!), ipv4ToInt(dst), this.index & 0xffff);
+    this.pinger.start();
   }
 
   private lacking(info: PppUpInfo): { phase: PppStage; cause: CauseIn } | undefined {

@@ -12,6 +12,8 @@ export interface ProgressView {
   inProgress: number;
   tunnelsUp: number;
   rate: number;
+  /** --ping-rate: e.g. " | echo 1200 sent 1190 back 2 lost"; empty otherwise. */
+  data?: string;
 }
 
 export class Progress {
@@ -22,18 +24,18 @@ export class Progress {
     this.bar = new cliProgress.SingleBar(
       {
         stream: process.stdout,
-        format: 'sessions {bar} {percentage}% | established {up} (up now {active}) | failed {failed} | in progress {inProgress} | {rate}/s | tunnels {tunnelsUp} | {duration_formatted}',
+        format: 'sessions {bar} {percentage}% | established {up} (up now {active}) | failed {failed} | in progress {inProgress} | {rate}/s | tunnels {tunnelsUp}{data} | {duration_formatted}',
         hideCursor: true,
         fps: 5,
         barsize: 24,
       },
       cliProgress.Presets.shades_classic,
     );
-    this.bar.start(Math.max(1, total), 0, { up: 0, active: 0, failed: 0, inProgress: 0, rate: 0, tunnelsUp: 0 });
+    this.bar.start(Math.max(1, total), 0, { up: 0, active: 0, failed: 0, inProgress: 0, rate: 0, tunnelsUp: 0, data: '' });
   }
 
   update(v: ProgressView): void {
-    this.bar?.update(v.settled, { up: v.up, active: v.active, failed: v.failed, inProgress: v.inProgress, rate: Math.round(v.rate), tunnelsUp: v.tunnelsUp });
+    this.bar?.update(v.settled, { up: v.up, active: v.active, failed: v.failed, inProgress: v.inProgress, rate: Math.round(v.rate), tunnelsUp: v.tunnelsUp, data: v.data ?? '' });
   }
 
   stop(): void {

@@ -4,6 +4,7 @@
  */
 import { bucketLow, histogramCount, mean, quantile, PHASES, type Cause, type Histogram, type Phase, type Totals } from './stats.js';
 import { intToIpv4, type LoadOptions, type PppLoadOptions } from './options.js';
+import type { Counters, PingTally } from './stats.js';
 
 export type Outcome = 'completed' | 'duration' | 'interrupted' | 'aborted' | 'time-limit';
 
@@ -79,10 +80,38 @@ export interface LoadReport {
   };
   /** PPP mode: what the subscribers got (their addresses as a range; every one came from the LNS's IPCP). */
   ppp: { addressesAssigned: number; lowestAddress: string | null; highestAddress: string | null; lcpEchoRequestsAnswered: number; proxyLcpRefused: number } | null;
+  /**
+   * --ping-rate: ICMP echo through the sessions. `lossPercent` is lost / (requestsSent − outstandingAtEnd):
+   * requests still within their timeout when their session ended or the run stopped are left out.
+   */
+  data: DataReport | null;
   packets: { sent: number; received: number; retransmits: number; data: number; dataSent: number; stray: number; malformed: number; sendErrors: number };
   timeline: Timeline;
   /** Latency histograms: counts per bucket; bucket i spans [bucketLowMs[i], bucketLowMs[i+1]). */
   histograms: { bucketLowMs: number[] } & Record<Phase, number[]>;
+}
+
+export interface DataReport {
+  /** Sessions that sent echo requests; sessions that could not (no --ping-target and no LNS address from IPCP). */
+  sessions: number;
+  sessionsWithoutTarget: number;
+  requestsSent: number;
+  /** Replies within the timeout. */
+  repliesReceived: number;
+  /** Requests without a reply within the timeout. */
+  lost: number;
+  /** Requests still within their timeout when their session ended or the run stopped: not counted as lost. */
+  outstandingAtEnd: number;
+  lossPercent: number | null;
+  /** Replies of ours for no outstanding request: after the timeout (counted lost) or duplicated. */
+  lateReplies: number;
+  /** IPv4 frames that were not an echo reply for the subscriber (other protocols, ICMP errors...). */
+  unexpected: number;
+  /** IPv4 frames that did not parse or failed a checksum. */
+  malformed: number;
+  rttMs: { count: number; p50: number | null; p95: number | null; p99: number | null; max: number | null; mean: number | null };
+  /** Round-trip histogram: counts per bucket; bucket i spans [bucketLowMs[i], bucketLowMs[i+1]). */
+  histogram: { bucketLowMs: number[]; counts: number[] };
 }
 
 const r3 = (x: number | null | undefined): number | null => (x === null || x === undefined || !Number.isFinite(x) ? null : Math.round(x * 1000) / 1000);
@@ -94,10 +123,10 @@ function latency(h: Histogram): LatencySummary {
 }
 
 /** Only the bucket range that holds something (plus one on each side), so the JSON stays small. */
-function trimHistograms(hist: Record<Phase, Histogram>): LoadReport['histograms'] {
+function trimHistograms<K extends string>(hist: Record<K, Histogram>, keys: readonly K[]): { bucketLowMs: number[] } & Record<K, number[]> {
   let lo = Number.POSITIVE_INFINITY;
   let hi = -1;
-  for (const p of PHASES) {
+  for (const p of keys) {
     hist[p].forEach((c, i) => {
       if (c > 0) {
         lo = Math.min(lo, i);
@@ -108,10 +137,33 @@ function trimHistograms(hist: Record<Phase, Histogram>): LoadReport['histograms'
   const bucketLowMs = [];
   if (hi >= 0) {
     lo = Math.max(0, lo - 1);
-    hi = Math.min(hist.call.length - 1, hi + 1);
+    hi = Math.min(hist[keys[0]!].length - 1, hi + 1);
     for (let i = lo; i <= hi + 1; i++) bucketLowMs.push(Math.round(bucketLow(i) * 10000) / 10000);
   }
-  return { bucketLowMs, ...perPhase((p) => (hi < 0 ? [] : hist[p].slice(lo, hi + 1))) };
+  const counts = Object.fromEntries(keys.map((p) => [p, hi < 0 ? [] : hist[p].slice(lo, hi + 1)])) as Record<K, number[]>;
+  return { bucketLowMs, ...counts };
+}
+
+/** The data section (--ping-rate), from the counters and the round-trip tally. */
+export function dataReport(c: Counters, t: PingTally): DataReport {
+  const judged = c.pingRequests - c.pingOutstandingAtEnd - c.pingOutstanding;
+  const rtt = latency(t.rtt);
+  const { bucketLowMs, ping } = trimHistograms({ ping: t.rtt }, ['ping']);
+  return {
+    sessions: c.pingSessions,
+    sessionsWithoutTarget: c.pingNoTarget,
+    requestsSent: c.pingRequests,
+    repliesReceived: c.pingReplies,
+    lost: c.pingLost,
+    // Still pending in a report taken before the end (no session stopped yet): outstanding all the same.
+    outstandingAtEnd: c.pingOutstandingAtEnd + c.pingOutstanding,
+    lossPercent: judged > 0 ? Math.round((c.pingLost / judged) * 100_000) / 1000 : null,
+    lateReplies: c.pingLate,
+    unexpected: c.ipUnexpected,
+    malformed: c.ipMalformed,
+    rttMs: { count: rtt.count, p50: rtt.p50, p95: rtt.p95, p99: rtt.p99, max: r3(t.maxMs), mean: rtt.mean },
+    histogram: { bucketLowMs, counts: ping },
+  };
 }
 
 /** Peak: the best one-second difference of the cumulative count (samples every 250 ms). */
@@ -239,9 +291,10 @@ export function buildReport(i: ReportInput): LoadReport {
           proxyLcpRefused: c.proxyLcpRefused,
         }
       : null,
+    data: i.options.ping ? dataReport(c, i.totals.ping) : null,
     packets: { sent: c.packetsSent, received: c.packetsReceived, retransmits: c.retransmits, data: c.dataPackets, dataSent: c.dataSent, stray: c.strayPackets, malformed: c.malformed, sendErrors: c.sendErrors },
     timeline: tl,
-    histograms: trimHistograms(i.totals.hist),
+    histograms: trimHistograms(i.totals.hist, PHASES),
   };
 }
 

@@ -127,6 +127,7 @@ export async function runLoad(o: LoadOptions): Promise<RunResult> {
       inProgress: c.callsInProgress,
       tunnelsUp: c.tunnelsUp - c.tunnelsLost,
       rate: timeline.setupRate[timeline.setupRate.length - 1]!,
+      ...(o.ping ? { data: ` | echo ${c.pingRequests} sent ${c.pingReplies} back ${c.pingLost} lost` } : {}),
     });
   };
 
@@ -216,6 +217,12 @@ export function summary(r: LoadReport): string {
       (r.cpu.target ? ` | target ${r.cpu.target.cpuSeconds ?? '-'} s (${r.cpu.target.percentOfOneCore ?? '-'}%), ${r.cpu.target.callsPerCpuSecond ?? '-'} sessions per CPU-second` : ''),
   ];
   if (r.ppp) lines.push(`  ppp  ${r.ppp.addressesAssigned} addresses (${r.ppp.lowestAddress ?? '-'} – ${r.ppp.highestAddress ?? '-'}), ${r.ppp.lcpEchoRequestsAnswered} LCP echoes answered`);
+  if (r.data) {
+    const d = r.data;
+    lines.push(
+      `  data  ${d.requestsSent} echo requests, ${d.repliesReceived} replies, ${d.lost} lost (${d.lossPercent ?? '-'}%), ${d.outstandingAtEnd} outstanding at end | rtt ms p50 ${d.rttMs.p50 ?? '-'} p95 ${d.rttMs.p95 ?? '-'} p99 ${d.rttMs.p99 ?? '-'} max ${d.rttMs.max ?? '-'}`,
+    );
+  }
   for (const c of r.failures.slice(0, 5)) lines.push(`  failure ×${c.count}: ${describeCause(c)}`);
   if (r.cpu.warning) lines.push(`  warning: ${r.cpu.warning}`);
   return lines.join('\n');

@@ -96,6 +96,22 @@ export interface Counters {
   lcpEchoRequests: number;
   /** PPP mode with proxy LCP: calls whose LNS negotiated LCP anew instead of taking ours. */
   proxyLcpRefused: number;
+  /** --ping-rate: sessions that started sending echo requests, and those that could not (no target address). */
+  pingSessions: number;
+  pingNoTarget: number;
+  /** Echo requests sent; replies within the timeout; requests unanswered after it. */
+  pingRequests: number;
+  pingReplies: number;
+  pingLost: number;
+  /** Requests awaiting their reply right now (a gauge), and those still awaiting one, within the timeout, when their session ended or the run stopped. */
+  pingOutstanding: number;
+  pingOutstandingAtEnd: number;
+  /** Echo replies of ours for no outstanding request: after the timeout (already lost) or duplicated. */
+  pingLate: number;
+  /** IPv4 frames to a subscriber that are not an echo reply for it (other protocols, ICMP errors, another identifier or address). */
+  ipUnexpected: number;
+  /** IPv4 frames that do not parse or fail a checksum. */
+  ipMalformed: number;
   /** Packets for no tunnel of ours, or that would not decode. */
   strayPackets: number;
   malformed: number;
@@ -106,8 +122,18 @@ export const newCounters = (): Counters => ({
   tunnelsPlanned: 0, tunnelAttempts: 0, tunnelAttemptsFailed: 0, tunnelsUp: 0, tunnelsFailed: 0, tunnelsConnecting: 0, tunnelsLost: 0,
   callsPlanned: 0, callsAttempted: 0, callsUp: 0, callsFailed: 0, callsInProgress: 0, callsActive: 0, callsClearedByPeer: 0,
   callsTornDown: 0, callsTearingDown: 0, packetsSent: 0, packetsReceived: 0, retransmits: 0, dataPackets: 0, dataSent: 0,
-  addressesAssigned: 0, lcpEchoRequests: 0, proxyLcpRefused: 0, strayPackets: 0, malformed: 0, sendErrors: 0,
+  addressesAssigned: 0, lcpEchoRequests: 0, proxyLcpRefused: 0, pingSessions: 0, pingNoTarget: 0, pingRequests: 0, pingReplies: 0,
+  pingLost: 0, pingOutstanding: 0, pingOutstandingAtEnd: 0, pingLate: 0, ipUnexpected: 0, ipMalformed: 0, strayPackets: 0, malformed: 0,
+  sendErrors: 0,
 });
+
+/** Echo round trips of one worker (--ping-rate): the histogram and the exact maximum. */
+export interface PingTally {
+  rtt: Histogram;
+  maxMs: number | null;
+}
+
+export const newPingTally = (): PingTally => ({ rtt: newHistogram(), maxMs: null });
 
 /** One cause of failure (or of clearing by the peer), with the peer's codes where it gave some. */
 export interface Cause {
@@ -157,6 +183,8 @@ export interface WorkerStats {
   /** PPP mode: the lowest and highest IPv4 address assigned to a subscriber (as 32-bit numbers). */
   addressLow: number | null;
   addressHigh: number | null;
+  /** --ping-rate: echo round trips. */
+  ping: PingTally;
   /** Event loop utilisation (0..1) since the previous report: near 1 means this worker is saturated. */
   elu: number;
   /** Whether this worker has nothing left to do (see the worker protocol). */
@@ -177,7 +205,7 @@ export function sumStats(all: readonly WorkerStats[]): Totals {
   const hist = newHistograms();
   const failures = new CauseTable();
   const cleared = new CauseTable();
-  const t: Totals = { counters, hist, failures: [], cleared: [], firstCallAt: null, lastCallUpAt: null, firstTunnelAt: null, lastTunnelUpAt: null, addressLow: null, addressHigh: null, elu: [] };
+  const t: Totals = { counters, hist, failures: [], cleared: [], firstCallAt: null, lastCallUpAt: null, firstTunnelAt: null, lastTunnelUpAt: null, addressLow: null, addressHigh: null, ping: newPingTally(), elu: [] };
   for (const w of all) {
     for (const k of Object.keys(counters) as (keyof Counters)[]) counters[k] += w.counters[k];
     for (const p of PHASES) w.hist[p].forEach((c, i) => (hist[p][i]! += c));
@@ -189,6 +217,8 @@ export function sumStats(all: readonly WorkerStats[]): Totals {
     t.lastTunnelUpAt = maxOf(t.lastTunnelUpAt, w.lastTunnelUpAt);
     t.addressLow = minOf(t.addressLow, w.addressLow);
     t.addressHigh = maxOf(t.addressHigh, w.addressHigh);
+    w.ping.rtt.forEach((c, i) => (t.ping.rtt[i]! += c));
+    t.ping.maxMs = maxOf(t.ping.maxMs, w.ping.maxMs);
     t.elu[w.worker] = w.elu;
   }
   t.failures = failures.list();
