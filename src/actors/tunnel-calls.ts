@@ -155,7 +155,7 @@ export class TunnelCalls {
   }
 
   /** Make an established session in the data plane (also after a worker restart, for restored sessions). */
-  toDataPlane(s: Session): void {
+  toDataPlane(s: Session, resumed = false): void {
     const env = this.t.env;
     // A PPP session whose frames we handle attaches itself: connecting its PPPoL2TP socket creates the kernel
     // session (as pppd's pppol2tp plugin does), so no frame falls in a gap between creation and attachment
@@ -176,7 +176,7 @@ export class TunnelCalls {
         ...ethernetSpec(s.data.pseudowire === 'ppp' ? undefined : (s.data.ethernet ?? this.t.options.session.ethernet)),
       });
     made
-      .then(() => this.attachLink(s))
+      .then(() => this.attachLink(s, resumed))
       .catch((e: unknown) => {
         this.t.log.error({ tunnel: this.t.id, session: s.localSessionId, err: String(e) }, 'data plane refused the session');
         s.dispatch({ type: 'CLOSE', result: { resultCode: CdnResult.NoFacilitiesTemporary, message: 'data plane error' } });
@@ -214,12 +214,25 @@ export class TunnelCalls {
    * session link (PPPoL2TP socket + /dev/ppp channel) instead of the tunnel socket. Until then (one
    * thread hop) they still travel in userspace, so nothing is lost while the session is being made.
    */
-  private attachLink(s: Session): void {
+  private attachLink(s: Session, resumed: boolean): void {
     const open = this.t.env.openSessionLink;
     if (!open || !s.pseudowire || this.sessions.get(s.localSessionId) !== s) return;
     const link = open(this.t, s, (frame) => s.pseudowire?.data(frame));
     if (!link) return;
     s.link = link;
+    // The PPPoL2TP connect made the kernel session without options: sequencing (RFC 2661 Sequencing Required,
+    // or the session profile) is set on it afterwards.
+    const lnsMode = s.data.callType === 'lnsIncoming' || s.data.callType === 'lnsOutgoing';
+    if (s.data.sequencing && this.t.env.dataPlane.modifySession) {
+      // Made again after a worker restart, the kernel session would number from 0 while the peer expects our old
+      // count: its kernel discards everything outside its window (measured in the VM: no data for good). So a
+      // restored one sends none, pinned by LNS mode (else our kernel would follow the peer's and start from 0);
+      // the peer's kernel then stops sending them too, and data flows.
+      if (resumed) this.t.log.warn({ tunnel: this.t.id, session: s.localSessionId }, 'restored session runs without sequence numbers (the kernel cannot resume the old count)');
+      this.t.env.dataPlane
+        .modifySession({ localTunnelId: this.t.id, localSessionId: s.localSessionId, sequencing: !resumed, lnsMode: lnsMode || resumed })
+        .catch((e: unknown) => this.t.log.error({ tunnel: this.t.id, session: s.localSessionId, err: String(e) }, 'data plane could not turn sequencing on'));
+    }
     const pending = s.pendingNetworkUp;
     s.pendingNetworkUp = undefined;
     if (pending) this.networkUp(s, pending);

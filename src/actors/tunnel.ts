@@ -402,7 +402,7 @@ export class Tunnel implements TunnelActions {
    */
   resumeDataPlane(): void {
     this.toDataPlane();
-    for (const s of this.sessions.values()) if (s.state === 'established') this.calls.toDataPlane(s);
+    for (const s of this.sessions.values()) if (s.state === 'established') this.calls.toDataPlane(s, true);
   }
 
   private toDataPlane(): void {

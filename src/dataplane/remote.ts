@@ -11,6 +11,7 @@ export type DataPlaneCall =
   | { op: 'deleteTunnel'; tunnelId: number }
   | { op: 'createSession'; spec: SessionSpec }
   | { op: 'deleteSession'; tunnelId: number; sessionId: number }
+  | { op: 'modifySession'; spec: { localTunnelId: number; localSessionId: number; sequencing: boolean; lnsMode: boolean } }
   | { op: 'counters'; tunnelId: number; sessionId?: number }
   | { op: 'pppInterfaceUp'; spec: PppInterfaceSpec };
 
@@ -58,6 +59,9 @@ export class RemoteDataPlane implements DataPlane {
   deleteSession(tunnelId: number, sessionId: number): Promise<void> {
     return this.call({ op: 'deleteSession', tunnelId, sessionId });
   }
+  modifySession(spec: { localTunnelId: number; localSessionId: number; sequencing: boolean; lnsMode: boolean }): Promise<void> {
+    return this.call({ op: 'modifySession', spec });
+  }
   counters(tunnelId: number, sessionId?: number): Promise<DataPlaneCounters | undefined> {
     return this.call({ op: 'counters', tunnelId, ...(sessionId !== undefined ? { sessionId } : {}) });
   }
@@ -91,6 +95,9 @@ export async function executeDataPlaneCall(dp: DataPlane, id: number, call: Data
       }
       case 'deleteSession':
         return { id, result: await dp.deleteSession(call.tunnelId, call.sessionId) };
+      case 'modifySession':
+        if (!dp.modifySession) throw new DataPlaneError(`the ${dp.kind} data plane cannot modify sessions`, 'session modify');
+        return { id, result: await dp.modifySession(call.spec) };
       case 'counters':
         return { id, result: await dp.counters(call.tunnelId, call.sessionId) };
       case 'pppInterfaceUp':

@@ -108,6 +108,11 @@ export interface DataPlane {
   counters(localTunnelId: number, localSessionId?: number): Promise<DataPlaneCounters | undefined>;
   /** Userspace data path (null data plane only): account a data message seen on the tunnel socket. */
   accountRx?(localTunnelId: number, localSessionId: number, bytes: number): void;
+  /**
+   * Kernel data plane: sequencing of a session the kernel made without options (a PPPoL2TP connect): send and
+   * require sequence numbers, and as LNS keep deciding that whatever the peer sends (L2TP_ATTR_LNS_MODE).
+   */
+  modifySession?(spec: { localTunnelId: number; localSessionId: number; sequencing: boolean; lnsMode: boolean }): Promise<void>;
   /** Kernel data plane: bring a PPP unit's interface up with its addresses. */
   pppInterfaceUp?(spec: PppInterfaceSpec): Promise<PppInterfaceResult>;
   /** A tunnel (no sessionId) or session of ours was deleted outside the control plane (e.g. `ip l2tp del`). */

@@ -286,6 +286,20 @@ describe('RemoteDataPlane (worker) ⇄ executeDataPlaneCall (main thread)', () =
     expect(await remote.counters(3, 1)).toMatchObject({ rxPackets: 0 });
   });
 
+  it('turns sequencing on for a session a PPPoL2TP connect made (SESSION_MODIFY through the main thread)', async () => {
+    const k = new FakeKernel();
+    const remote = connect(new KernelDataPlane(new L2tpGenl(k), noLinks));
+    await remote.createTunnel(tunnelSpec(1));
+    await remote.modifySession({ localTunnelId: 1, localSessionId: 9, sequencing: true, lnsMode: true });
+    const m = k.calls.find((c) => c.cmd === L2tpCmd.SESSION_MODIFY)!;
+    expect(m.attrs.get(9)!.readUInt32LE(0)).toBe(1);
+    expect(m.attrs.get(11)!.readUInt32LE(0)).toBe(9);
+    expect([m.attrs.get(19)![0], m.attrs.get(18)![0], m.attrs.get(20)![0]]).toEqual([1, 1, 1]); // SEND_SEQ, RECV_SEQ, LNS_MODE
+    await expect(connect(new NullDataPlane()).modifySession({ localTunnelId: 1, localSessionId: 9, sequencing: true, lnsMode: false })).rejects.toMatchObject({
+      operation: 'session modify',
+    });
+  });
+
   it("rejects with the main thread error's code and operation", async () => {
     const k = new FakeKernel();
     const remote = connect(new KernelDataPlane(new L2tpGenl(k), noLinks));

@@ -327,6 +327,12 @@ export class KernelDataPlane implements DataPlane {
     }
   }
 
+  modifySession(spec: { localTunnelId: number; localSessionId: number; sequencing: boolean; lnsMode: boolean }): Promise<void> {
+    return this.inSessionOrder(spec.localTunnelId, spec.localSessionId, async () => {
+      await this.genl.modifySession({ tunnelId: spec.localTunnelId, sessionId: spec.localSessionId, sequencing: spec.sequencing, lnsMode: spec.lnsMode });
+    });
+  }
+
   deleteSession(localTunnelId: number, localSessionId: number): Promise<void> {
     return this.inSessionOrder(localTunnelId, localSessionId, () => this.doDeleteSession(localTunnelId, localSessionId));
   }

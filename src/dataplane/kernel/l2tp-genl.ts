@@ -308,6 +308,20 @@ export class L2tpGenl {
     return this.call('session create', L2tpCmd.SESSION_CREATE, list);
   }
 
+  /**
+   * SESSION_MODIFY: sequencing of a session the kernel already has (one a PPPoL2TP connect created, which takes no
+   * options). The kernel's TUNNEL_MODIFY changes only debug flags, so tunnels have no counterpart.
+   */
+  modifySession(o: { tunnelId: number; sessionId: number; sequencing: boolean; lnsMode: boolean }): Promise<unknown> {
+    return this.call('session modify', L2tpCmd.SESSION_MODIFY, [
+      ['CONN_ID', o.tunnelId],
+      ['SESSION_ID', o.sessionId],
+      ['SEND_SEQ', o.sequencing ? 1 : 0],
+      ['RECV_SEQ', o.sequencing ? 1 : 0],
+      ['LNS_MODE', o.lnsMode ? 1 : 0],
+    ]);
+  }
+
   deleteSession(tunnelId: number, sessionId: number): Promise<unknown> {
     return this.call('session delete', L2tpCmd.SESSION_DELETE, [
       ['CONN_ID', tunnelId],

@@ -2,7 +2,7 @@
 # Inside the kernel VM (test/vm/kernel-lns.test.ts): xl2tpd + pppd (a real LAC and PPP client, namespace lac)
 # dial l2tpd (LNS, namespace lns, kernel data plane). PPP authenticates with $AUTH (pap|chap) against the local
 # users file, IPCP hands the client an address from our pool, ping and a 16 MiB TCP transfer cross
-# ppp <-> kernel L2TP, LCP echo keeps the link up, l2tpctl shows the kernel's counters, and teardown from the
+# ppp <-> kernel L2TP (with sequence numbers), LCP echo keeps the link up, l2tpctl shows the kernel's counters, and teardown from the
 # LAC and kill -9 of l2tpd leave no tunnel, session or ppp interface behind.
 . "$PROJECT/test/vm/lib.sh"
 AUTH=${AUTH:-chap}
@@ -39,6 +39,9 @@ ppp_profiles:
     mru: 1400
     lcp_echo_interval: 2s
     lcp_echo_failures: 3
+session_profiles:
+  default:
+    sequencing: required
 pools:
   subscribers:
     ipv4: ["${POOL_PREFIX}10-${POOL_PREFIX}20"]
@@ -86,6 +89,9 @@ ip -n lns l2tp show tunnel
 ip -n lns l2tp show session
 check "a kernel L2TP tunnel in lns" sh -c "ip -n lns l2tp show tunnel | grep -q 'Tunnel'"
 check "a kernel L2TP session in lns" sh -c "ip -n lns l2tp show session | grep -q 'Session'"
+# sequencing: required, set by SESSION_MODIFY on the session the PPPoL2TP connect made; the LAC's kernel follows.
+wait_for 10 "our kernel session sends and requires sequence numbers" sh -c "ip -n lns l2tp show session | grep -q 'sequence numbering: send recv'"
+ip -n lac l2tp show session
 LNSDEV=$(ip -n lns -o -4 addr show | awk -v p="inet $LNS_PPP" 'index($0, p) { print $2; exit }')
 [ -n "$LNSDEV" ] || fail "no ppp interface with $LNS_PPP in lns"
 check "the LNS interface $LNSDEV has peer $CLIENT" sh -c "ip -n lns -4 addr show dev $LNSDEV | grep -q 'peer $CLIENT'"
@@ -114,7 +120,9 @@ section "a crashed shard worker comes back with the session, its kernel tunnel, 
 # pppd tolerates 30 s without echo replies (lcp-echo-failure 15): a worker restart under emulation takes ~12 s.
 $CTL shard restart 0 --crash
 wait_for 60 "the ppp interface made again in lns" sh -c "ip -n lns -o -4 addr show | grep -q 'inet $LNS_PPP peer $CLIENT'"
+# The session made again cannot resume its sequence numbers (the LAC's kernel would discard them): it runs without.
 check "ping through the restored session" ip netns exec lac busybox ping -c 3 -W 2 "$LNS_PPP"
+check "the restored session sends no sequence numbers, and says so" grep -q "restored session runs without sequence numbers" "$W/l2tpd.log"
 check "one kernel session, as before" test "$(ip -n lns l2tp show session | grep -c '^Session')" -eq 1
 
 section "LCP echo keeps the link up (pppd asks every 2 s, we answer; we ask every 2 s)"
