@@ -19,6 +19,9 @@ describe('1,000 PPP sessions through the kernel', () => {
     expect(r.rc, r.console.slice(-6000)).toBe(0);
     expect(r.console).toContain('ok - 1000 kernel L2TP sessions');
     expect(r.console).toContain('ok - 1000 ppp interfaces');
+    expect(r.console).toContain('ok - echo replies came back through the kernel sessions');
+    // The echo figures (l2tp-load's `data` section), for the record in the test output.
+    console.log(/^\{"sessions".*"lossPercent".*$/m.exec(r.console)?.[0] ?? 'no echo figures in the console');
     expect(r.console).toContain('KERNEL-SCALE OK (test, 1000 sessions)');
     await rm(r.outDir, { recursive: true, force: true });
   }, 1_000_000);

@@ -66,8 +66,12 @@ count_ppp() { ip -n lns -o link show | grep -c ': ppp' ; }
 count_sessions() { ip -n lns l2tp show session | grep -c '^Session' ; }
 
 # setup_phase PLANE: l2tp-load brings SESSIONS subscribers up; prints BENCH; leaves l2tp-load running in $LOAD.
+# In test mode every subscriber also pings the LNS's address through its session (ICMP inside PPP, answered by
+# the LNS's kernel on its ppp interface): l2tp-load's data mode against a real data plane.
+if [ "$MODE" = test ]; then PING="--ping-rate 0.2 --ping-timeout 10"; else PING=""; fi
 setup_phase() {
-  ip netns exec lac "$PROJECT/bin/l2tp-load" --target "$LNS_ADDR" --source "$LAC_ADDR" --tunnels 1 \
+  # shellcheck disable=SC2086 # $PING is a list of options
+  ip netns exec lac "$PROJECT/bin/l2tp-load" --target "$LNS_ADDR" --source "$LAC_ADDR" --tunnels 1 $PING \
     --sessions-per-tunnel "$SESSIONS" --rate 2000 --ppp --auth pap --user 'user{n}' --password 'pw{n}' \
     --receive-window 64 --max-outstanding 50 --setup-timeout 120 --duration 900 --target-pid "$L2TPD" --no-progress --json "$W/load-$1.json" > "$W/load-$1.log" 2>&1 &
   LOAD=$!
@@ -106,6 +110,12 @@ check "$SESSIONS ppp interfaces" test "$N_PPP" -eq "$SESSIONS"
 ip -n lns -o -4 addr show | grep -c "inet $LNS_PPP peer 198.18.10" > "$W/peers.txt"
 check "every ppp interface has our address and a pool peer" test "$(cat "$W/peers.txt")" -eq "$SESSIONS"
 end_phase kernel
+if [ "$MODE" = test ]; then
+  check "echo replies came back through the kernel sessions (loss <= 25%: the first echoes may precede the interface)" node -e '
+const d = require(process.argv[1]).data;
+console.log(JSON.stringify({ ...d, histogram: undefined }));
+process.exit(d && d.repliesReceived > 0 && d.lossPercent <= 25 ? 0 : 1);' "$W/load-kernel.json"
+fi
 wait_for 90 "no kernel session left after StopCCN" sh -c "[ \$(ip -n lns l2tp show session | grep -c '^Session') -eq 0 ]"
 wait_for 90 "no ppp interface left" sh -c "[ \$(ip -n lns -o link show | grep -c ': ppp') -eq 0 ]"
 check "no kernel tunnel left" sh -c "[ -z \"\$(ip -n lns l2tp show tunnel)\" ]"
