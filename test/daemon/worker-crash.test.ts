@@ -11,16 +11,19 @@ const stops: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
   for (const s of stops.splice(0).reverse()) await s();
 });
-async function daemon(listen: string): Promise<DaemonProc> {
-  const d = await startDaemon({ listen, config: 'tunnel_profiles:\n  default:\n    hello_interval: 1s\n' });
+// HELLO goes out after an interval with nothing received, so with equal intervals one side can win
+// every race and the other never sends. The LAC's shorter interval makes it the one that sends, so
+// the restored LNS must answer.
+async function daemon(listen: string, hello: string): Promise<DaemonProc> {
+  const d = await startDaemon({ listen, config: `tunnel_profiles:\n  default:\n    hello_interval: ${hello}\n` });
   stops.push(() => d.stop());
   return d;
 }
 
 describe('worker crash', () => {
   it('the killed shard comes back with its tunnel and session, and answers the peer’s HELLOs', async () => {
-    const lac = await daemon('127.0.68.1:1701');
-    const lns = await daemon('127.0.68.2:1701');
+    const lac = await daemon('127.0.68.1:1701', '400ms');
+    const lns = await daemon('127.0.68.2:1701', '5s');
     const t = await lac.json<TunnelInfo>('tunnel', 'create', '--peer', '127.0.68.2', '--local', '127.0.68.1');
     await until(async () => (await lac.json<TunnelInfo>('show', 'tunnel', String(t.tunnelId))).state === 'established' || undefined, 10_000, 'tunnel');
     const s = await lac.json<SessionInfo>('session', 'create', String(t.tunnelId), '--calling', '5550199');
@@ -35,7 +38,7 @@ describe('worker crash', () => {
     const restoredSession = (await lns.json<SessionInfo[]>('show', 'sessions'))[0]!;
     expect(restoredSession).toMatchObject({ state: 'established', peerSessionId: s.sessionId, callingNumber: '5550199' });
 
-    // Several HELLO rounds each way after the restart: all acknowledged, nothing retransmitted for long.
+    // Several HELLO rounds from the LAC after the restart: all acknowledged, nothing retransmitted for long.
     const lacBefore = (await lac.json<TunnelInfo>('show', 'tunnel', String(t.tunnelId))).control;
     await new Promise((res) => setTimeout(res, 3500));
     const lacAfter = (await lac.json<TunnelInfo>('show', 'tunnel', String(t.tunnelId)));
