@@ -9,6 +9,7 @@ import { runChannelBench } from './channel.js';
 import { runCodecBench } from './codec.js';
 import { runPppBench } from './ppp.js';
 import { runKernelVmBench } from './kernel-vm.js';
+import { runLnsLoadBench } from './lns-load.js';
 
 /**
  * Each size of the shard benchmark runs in its own process (RSS per session must not include the
@@ -41,6 +42,7 @@ const BENCHES: Record<string, Bench> = {
   shard: shardScale,
   ppp: runPppBench,
   'kernel-vm': runKernelVmBench,
+  'lns-load': () => runLnsLoadBench(),
 };
 
 async function main(): Promise<void> {

@@ -1,0 +1,73 @@
+/**
+ * `npm run bench -- --only lns-load` at a tiny size: every run of the over-the-wire benchmark happens (real l2tpd,
+ * real l2tp-load, built in dist/ by `npm test`) and its JSON has the shape docs/benchmarks.md reads. No timing
+ * is checked: the numbers belong to the machine.
+ */
+import { describe, expect, it } from 'vitest';
+import { runLnsLoadBench } from '../../bench/lns-load.js';
+import { requireBuild } from '../support/daemon.js';
+
+interface Setup {
+  sessions: { planned: number; established: number; failed: number };
+  sustainedPerSecond: number | null;
+  callLatencyMs: { p99: number | null };
+  l2tpdSetup: { sessionsPerCpuSecond: number | null };
+}
+interface Out {
+  conditions: string[];
+  targets: { name: string; target: string; met: boolean }[];
+  withoutPpp: Setup & { load: string; l2tpd: { command: string; config: string } };
+  withPpp: Setup & { phasesMs: Record<'lcp' | 'auth' | 'ipcp', { p50: number | null; p99: number | null }>; idle: { percentOfOneCore: number | null; sessions: number } };
+  latencyAtHalfRate: (Setup & { rate: number; load: string }) | null;
+  latencyAtHalfRateAckDelay0: (Setup & { l2tpd: { config: string } }) | null;
+  held: Setup & { rss: { bytesPerSession: number | null }; extrapolationTo1M: { what: string; rssBytes: number | null }; idle: { l2tpdCpuSeconds: number | null }; idleWithoutTunnels: { seconds: number } | null };
+}
+
+describe('bench lns-load', () => {
+  it('sets up, holds and idles sessions through l2tpd and reports every target', { timeout: 120_000 }, async () => {
+    requireBuild();
+    const out = (await runLnsLoadBench({
+      rateTunnels: 2,
+      rateSessionsPerTunnel: 10,
+      pppTunnels: 2,
+      pppSessionsPerTunnel: 5,
+      pppRate: 100,
+      heldTunnels: 2,
+      heldSessionsPerTunnel: 10,
+      idleSeconds: 1,
+      setupBoundSeconds: 60,
+    }, () => undefined)) as Out;
+
+    expect(out.withoutPpp.sessions).toMatchObject({ planned: 20, established: 20, failed: 0 });
+    expect(out.withoutPpp.sustainedPerSecond).toBeGreaterThan(0);
+    expect(out.withoutPpp.l2tpd.config).toContain('terminate: false');
+    expect(out.withoutPpp.load).toMatch(/^node dist\/load\/l2tp-load\.js --target 127\.0\.150\.1 .*--no-progress$/);
+    expect(out.withoutPpp.l2tpd.command).toContain('--workers 2');
+
+    expect(out.latencyAtHalfRate).not.toBeNull();
+    const half = out.latencyAtHalfRate!;
+    expect(half.rate).toBe(Math.max(1, Math.round(out.withoutPpp.sustainedPerSecond! / 2)));
+    expect(half.load).toContain(`--rate ${half.rate} `);
+    expect(half.sessions.established).toBe(20);
+    expect(half.callLatencyMs.p99).toBeGreaterThan(0);
+    expect(out.latencyAtHalfRateAckDelay0!.sessions.established).toBe(20);
+    expect(out.latencyAtHalfRateAckDelay0!.l2tpd.config).toContain('ack_delay: 0ms');
+
+    expect(out.withPpp.sessions).toMatchObject({ planned: 10, established: 10, failed: 0 });
+    for (const p of ['lcp', 'auth', 'ipcp'] as const) expect(out.withPpp.phasesMs[p].p99).toBeGreaterThan(0);
+    expect(out.withPpp.idle.sessions).toBe(10);
+    expect(out.withPpp.idle.percentOfOneCore).toBeGreaterThanOrEqual(0);
+
+    expect(out.held.sessions.established).toBe(20);
+    expect(out.held.rss.bytesPerSession).not.toBeNull();
+    expect(out.held.extrapolationTo1M.what).toMatch(/extrapolation, not a measurement/);
+    expect(out.held.idle.l2tpdCpuSeconds).toBeGreaterThanOrEqual(0);
+    expect(out.held.idleWithoutTunnels).not.toBeNull();
+
+    expect(out.targets.map((t) => t.name[0])).toEqual(['1', '1', '2', '3', '4']);
+    for (const t of out.targets) expect(typeof t.met).toBe('boolean');
+    // 20 sessions are not a million: that target cannot be met by a small run.
+    expect(out.targets[4]!.met).toBe(false);
+    expect(out.conditions.join(' ')).toMatch(/WITHOUT PPP/);
+  });
+});
