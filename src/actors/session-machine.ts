@@ -8,6 +8,12 @@
  *   LAC outgoing:  idle ─OCRQ ok/send OCRP→ waitCsAnswer ─CALL_CONNECTED/send OCCN→ established
  *   LNS outgoing:  idle ─OPEN→ waitTunnel ─TUNNEL_UP/send OCRQ→ waitReply ─OCRP ok→ waitConnect ─OCCN ok→ established
  *   any: refusal → closed (send CDN); CDN received → closed; CLOSE → closed (send CDN); TUNNEL_DOWN → closed.
+ *
+ * The table is data (SESSION_TABLE). Sessions run it in a plain interpreter (PlainSessionFsm): XState's
+ * actor creation, macrosteps and snapshots cost ~35% of a shard's CPU per call set-up (profile in
+ * docs/benchmarks.md), and an interpreter's state is already its compact persisted form, so an established
+ * session needs no hibernation. The same table builds the XState machine (createSessionMachine), kept as
+ * the reference the interpreter is tested against (test/actors/session-fsm-equivalence.test.ts).
  */
 import { assign, setup } from 'xstate';
 import type { Refusal, Verdict } from './tunnel-machine.js';
@@ -44,11 +50,195 @@ export interface SessionActions {
   closed(ctx: SessionContext): void;
 }
 
+export type SessionStateName = 'init' | 'lnsIncoming' | 'lacOutgoing' | 'waitCsAnswer' | 'localIdle' | 'waitTunnel' | 'waitReply' | 'waitConnect' | 'established' | 'closed';
+export type SessionEventType = SessionEvent['type'];
+type SendStep = 'sendIcrq' | 'sendIcrp' | 'sendIccn' | 'sendOcrq' | 'sendOcrp' | 'sendOccn';
+export type SessionStep = SendStep | 'sendCdn' | 'sessionUp' | 'recordCdnSent' | 'recordCdnReceived' | 'recordTunnelDown';
+/** `accepted`: the event's verdict is ok; `{ is }`: the session's call type. */
+export type SessionGuard = 'accepted' | { is: CallType };
+export interface SessionCell {
+  guard?: SessionGuard;
+  target: SessionStateName;
+  actions: readonly SessionStep[];
+}
+type Row = Partial<Record<SessionEventType, readonly SessionCell[]>>;
+
+const REFUSE = ['recordCdnSent', 'sendCdn'] as const;
+const refused: SessionCell = { target: 'closed', actions: REFUSE };
+const ok = (target: SessionStateName, ...actions: SessionStep[]): SessionCell => ({ guard: 'accepted', target, actions });
+
+/**
+ * Every transition: `any` applies in every state but `closed` (the final state ignores everything); a
+ * state's own row comes first; cells are tried in order, the first whose guard holds is taken.
+ * Entering `closed` runs the host's `closed` once.
+ */
+export const SESSION_TABLE: { any: Row; states: Partial<Record<SessionStateName, Row>> } = {
+  any: {
+    CDN: [{ target: 'closed', actions: ['recordCdnReceived'] }],
+    CLOSE: [refused],
+    TUNNEL_DOWN: [{ target: 'closed', actions: ['recordTunnelDown'] }],
+  },
+  states: {
+    // Calls the peer starts: we wait for its ICRQ / OCRQ.
+    lnsIncoming: { ICRQ: [ok('waitConnect', 'sendIcrp'), refused] },
+    lacOutgoing: { OCRQ: [ok('waitCsAnswer', 'sendOcrp'), refused] },
+    // RFC 2661 §7.4.2: the LAC places the call; with no PSTN behind us it connects at once.
+    waitCsAnswer: { CALL_CONNECTED: [{ target: 'established', actions: ['sendOccn', 'sessionUp'] }] },
+    // Calls we start: wait for the tunnel, then send ICRQ / OCRQ.
+    localIdle: { OPEN: [{ target: 'waitTunnel', actions: [] }] },
+    waitTunnel: {
+      TUNNEL_UP: [
+        { guard: { is: 'lacIncoming' }, target: 'waitReply', actions: ['sendIcrq'] },
+        { target: 'waitReply', actions: ['sendOcrq'] },
+      ],
+    },
+    waitReply: { ICRP: [ok('established', 'sendIccn', 'sessionUp'), refused], OCRP: [ok('waitConnect'), refused] },
+    waitConnect: { ICCN: [ok('established', 'sessionUp'), refused], OCCN: [ok('established', 'sessionUp'), refused] },
+    established: {},
+  },
+};
+
+/** Where a new session starts (the machine's `init` state resolves at once by call type). */
+export function initialSessionState(callType: CallType): SessionStateName {
+  return callType === 'lnsIncoming' ? 'lnsIncoming' : callType === 'lacOutgoing' ? 'lacOutgoing' : 'localIdle';
+}
+
+const refusalOf = (e: SessionEvent): Refusal => ('verdict' in e && !e.verdict.ok ? e.verdict : 'result' in e ? e.result : { resultCode: 3 });
+const SEND: Record<SendStep, Parameters<SessionActions['send']>[0]> = {
+  sendIcrq: 'ICRQ',
+  sendIcrp: 'ICRP',
+  sendIccn: 'ICCN',
+  sendOcrq: 'OCRQ',
+  sendOcrp: 'OCRP',
+  sendOccn: 'OCCN',
+};
+function holds(g: SessionGuard | undefined, ctx: SessionContext, e: SessionEvent): boolean {
+  if (g === undefined) return true;
+  if (g === 'accepted') return 'verdict' in e && e.verdict.ok;
+  return ctx.callType === g.is;
+}
+function cellFor(state: SessionStateName, ctx: SessionContext, e: SessionEvent): SessionCell | undefined {
+  if (state === 'closed') return undefined;
+  for (const row of [SESSION_TABLE.states[state], SESSION_TABLE.any]) {
+    const cells = row?.[e.type];
+    if (cells) return cells.find((c) => holds(c.guard, ctx, e));
+  }
+  return undefined;
+}
+
+/** The persisted form, in XState's persisted-snapshot shape so either side restores the other's. */
+export interface PersistedSession {
+  status: 'active' | 'done';
+  value: SessionStateName;
+  context: SessionContext;
+  historyValue: Record<string, never>;
+  children: Record<string, never>;
+}
+
+/**
+ * The session table interpreted directly. Like an XState actor: actions run before the state changes
+ * (during them `state` and `context` are still the old ones), an event sent from inside an action is
+ * handled after the current one, and the final state ignores every event.
+ */
+export class PlainSessionFsm {
+  private queue: SessionEvent[] | undefined;
+
+  constructor(
+    public state: SessionStateName,
+    public context: SessionContext,
+  ) {}
+
+  static create(input: { localTunnelId: number; localSessionId: number; callType: CallType }): PlainSessionFsm {
+    return new PlainSessionFsm(initialSessionState(input.callType), { ...input });
+  }
+
+  /** From a persisted snapshot (ours or XState's), re-keyed to this session's IDs. */
+  static restore(snapshot: unknown, ids: { localTunnelId: number; localSessionId: number }): PlainSessionFsm {
+    const s = snapshot as { value?: unknown; context?: SessionContext } | undefined;
+    const value = s?.value as SessionStateName;
+    if (!s?.context || !(value in SESSION_TABLE.states || value === 'closed')) throw new Error(`not a session state: ${String(s?.value)}`);
+    return new PlainSessionFsm(value, { ...s.context, ...ids });
+  }
+
+  get done(): boolean {
+    return this.state === 'closed';
+  }
+
+  persisted(): PersistedSession {
+    return { status: this.done ? 'done' : 'active', value: this.state, context: { ...this.context }, historyValue: {}, children: {} };
+  }
+
+  /** Handle `e`; true when the state changed. */
+  send(e: SessionEvent, host: SessionActions): boolean {
+    if (this.queue) {
+      this.queue.push(e);
+      return false;
+    }
+    this.queue = [];
+    let changed = false;
+    try {
+      for (let next: SessionEvent | undefined = e; next; next = this.queue.shift()) changed = this.step(next, host) || changed;
+    } finally {
+      this.queue = undefined;
+    }
+    return changed;
+  }
+
+  private step(e: SessionEvent, host: SessionActions): boolean {
+    const cell = cellFor(this.state, this.context, e);
+    if (!cell) return false;
+    let ctx = this.context;
+    for (const a of cell.actions) {
+      switch (a) {
+        case 'sendCdn':
+          host.sendCdn(refusalOf(e));
+          break;
+        case 'sessionUp':
+          host.sessionUp();
+          break;
+        case 'recordCdnSent':
+          ctx = { ...ctx, cdnResult: refusalOf(e), reason: `CDN sent: ${describeRefusal(refusalOf(e))}` };
+          break;
+        case 'recordCdnReceived':
+          ctx = { ...ctx, cdnResult: refusalOf(e), reason: `CDN received: ${describeRefusal(refusalOf(e))}` };
+          break;
+        case 'recordTunnelDown':
+          ctx = { ...ctx, reason: e.type === 'TUNNEL_DOWN' ? `tunnel down: ${e.reason}` : 'tunnel down' };
+          break;
+        default:
+          host.send(SEND[a]);
+      }
+    }
+    if (cell.target === 'closed') host.closed(ctx);
+    const changed = cell.target !== this.state;
+    this.state = cell.target;
+    this.context = ctx;
+    return changed;
+  }
+}
+
+/** The same table as an XState machine: the reference specification of PlainSessionFsm. */
 export function createSessionMachine(act: (ctx: SessionContext) => SessionActions | undefined) {
-  const refusalOf = (e: SessionEvent): Refusal =>
-    'verdict' in e && !e.verdict.ok ? e.verdict : 'result' in e ? e.result : { resultCode: 3 };
   const send = (m: Parameters<SessionActions['send']>[0]) => ({ context }: { context: SessionContext }) => act(context)?.send(m);
-  const refuse = ['recordCdnSent', 'sendCdn'] as const;
+  const cells = (cs: readonly SessionCell[], prefix: string) =>
+    cs.map((c) => ({
+      ...(c.guard === undefined ? {} : { guard: c.guard === 'accepted' ? 'accepted' : { type: 'is', params: c.guard.is } }),
+      target: prefix + c.target,
+      actions: [...c.actions],
+    }));
+  const row = (r: Row | undefined, prefix: string) => Object.fromEntries(Object.entries(r ?? {}).map(([k, cs]) => [k, cells(cs, prefix)]));
+  const states: Record<string, unknown> = {
+    init: {
+      always: [
+        { guard: { type: 'is', params: 'lnsIncoming' }, target: 'lnsIncoming' },
+        { guard: { type: 'is', params: 'lacOutgoing' }, target: 'lacOutgoing' },
+        { target: 'localIdle' },
+      ],
+    },
+    ...Object.fromEntries(Object.entries(SESSION_TABLE.states).map(([name, r]) => [name, { on: row(r, '') }])),
+    closed: { type: 'final', entry: 'closed' },
+  };
+  const config = { id: 'session', context: ({ input }: { input: SessionContext }) => ({ ...input }), initial: 'init', on: row(SESSION_TABLE.any, '.'), states };
   return setup({
     types: {
       context: {} as SessionContext,
@@ -73,62 +263,8 @@ export function createSessionMachine(act: (ctx: SessionContext) => SessionAction
       recordTunnelDown: assign({ reason: ({ event }) => (event.type === 'TUNNEL_DOWN' ? `tunnel down: ${event.reason}` : 'tunnel down') }),
       closed: ({ context }) => act(context)?.closed(context),
     },
-  }).createMachine({
-    id: 'session',
-    context: ({ input }) => ({ ...input }),
-    initial: 'init',
-    on: {
-      CDN: { target: '.closed', actions: 'recordCdnReceived' },
-      CLOSE: { target: '.closed', actions: refuse },
-      TUNNEL_DOWN: { target: '.closed', actions: 'recordTunnelDown' },
-    },
-    states: {
-      init: {
-        always: [
-          { guard: { type: 'is', params: 'lnsIncoming' }, target: 'lnsIncoming' },
-          { guard: { type: 'is', params: 'lacOutgoing' }, target: 'lacOutgoing' },
-          { target: 'localIdle' },
-        ],
-      },
-      // Calls the peer starts: we wait for its ICRQ / OCRQ.
-      lnsIncoming: {
-        on: { ICRQ: [{ guard: 'accepted', target: 'waitConnect', actions: 'sendIcrp' }, { target: 'closed', actions: refuse }] },
-      },
-      lacOutgoing: {
-        on: { OCRQ: [{ guard: 'accepted', target: 'waitCsAnswer', actions: 'sendOcrp' }, { target: 'closed', actions: refuse }] },
-      },
-      waitCsAnswer: {
-        // RFC 2661 §7.4.2: the LAC places the call; with no PSTN behind us it connects at once.
-        on: { CALL_CONNECTED: { target: 'established', actions: ['sendOccn', 'sessionUp'] } },
-      },
-      // Calls we start: wait for the tunnel, then send ICRQ / OCRQ.
-      localIdle: { on: { OPEN: 'waitTunnel' } },
-      waitTunnel: {
-        on: {
-          TUNNEL_UP: [
-            { guard: { type: 'is', params: 'lacIncoming' }, target: 'waitReply', actions: 'sendIcrq' },
-            { target: 'waitReply', actions: 'sendOcrq' },
-          ],
-        },
-      },
-      waitReply: {
-        on: {
-          ICRP: [{ guard: 'accepted', target: 'established', actions: ['sendIccn', 'sessionUp'] }, { target: 'closed', actions: refuse }],
-          OCRP: [{ guard: 'accepted', target: 'waitConnect' }, { target: 'closed', actions: refuse }],
-        },
-      },
-      waitConnect: {
-        on: {
-          ICCN: [{ guard: 'accepted', target: 'established', actions: 'sessionUp' }, { target: 'closed', actions: refuse }],
-          OCCN: [{ guard: 'accepted', target: 'established', actions: 'sessionUp' }, { target: 'closed', actions: refuse }],
-        },
-      },
-      established: {},
-      closed: { type: 'final', entry: 'closed' },
-    },
-  });
+    // Built from the table at run time: XState cannot type-check a config it did not see literally.
+  }).createMachine(config as never);
 }
 
-
 export type SessionMachine = ReturnType<typeof createSessionMachine>;
-export type SessionStateName = 'init' | 'lnsIncoming' | 'lacOutgoing' | 'waitCsAnswer' | 'localIdle' | 'waitTunnel' | 'waitReply' | 'waitConnect' | 'established' | 'closed';

@@ -1,11 +1,10 @@
 /**
- * One session (call) of a tunnel: its plain data, its XState actor, and the actions the session
+ * One session (call) of a tunnel: its plain data, its state machine, and the actions the session
  * machine names. The tunnel routes messages here already judged; this object only acts.
  */
 import type { Logger } from 'pino';
-import { createActor, type Actor, type Snapshot } from 'xstate';
 import type { Refusal } from './tunnel-machine.js';
-import type { SessionActions, SessionContext, SessionEvent, SessionMachine, SessionStateName } from './session-machine.js';
+import { PlainSessionFsm, type SessionActions, type SessionContext, type SessionEvent, type SessionStateName } from './session-machine.js';
 import { buildCdn, buildSessionMessage, type SessionData } from './session-messages.js';
 import type { Tunnel } from './tunnel.js';
 import type { PseudowireHandler } from './pseudowire.js';
@@ -20,13 +19,8 @@ export interface SessionRecord {
 }
 
 export class Session implements SessionActions {
-  /**
-   * The live actor, or undefined while the session hibernates (DESIGN.md: an established idle
-   * session does not hold an XState actor, 4.8 KB each; its persisted snapshot is kept instead and
-   * the actor is re-created on the rare event — CDN, admin close, tunnel down).
-   */
-  private live: Actor<SessionMachine> | undefined;
-  private frozen: Snapshot<unknown> | undefined;
+  /** The call's state machine (session-machine.ts): a state name and a small context, its own persisted form. */
+  private readonly fsm: PlainSessionFsm;
   private finalReason: string | undefined;
   /** What the session carries once established (PPP engine...), when this node terminates it. */
   pseudowire: PseudowireHandler | undefined;
@@ -39,14 +33,17 @@ export class Session implements SessionActions {
   private logger: Logger | undefined;
   /** sessionUp ran: the tunnel starts what the session carries once the transition is complete. */
   private upPending = false;
+  /** Made from a failover record: already reported. */
+  private readonly restored: boolean;
 
   constructor(
     readonly tunnel: Tunnel,
     readonly data: SessionData,
-    private readonly machine: SessionMachine,
     snapshot?: unknown,
   ) {
-    if (snapshot) this.frozen = snapshot as Snapshot<unknown>;
+    const ids = { localTunnelId: data.localTunnelId, localSessionId: data.localSessionId };
+    this.restored = snapshot !== undefined;
+    this.fsm = snapshot ? PlainSessionFsm.restore(snapshot, ids) : PlainSessionFsm.create({ ...ids, callType: data.callType });
   }
 
   /** Created on first use: most sessions never log on their own. */
@@ -54,64 +51,29 @@ export class Session implements SessionActions {
     return (this.logger ??= this.tunnel.log.child({ session: this.data.localSessionId }));
   }
 
-  /** Start a new session's actor; a restored one stays hibernated until its first event. */
+  /** A new session reports its first state; a restored one says nothing until it changes. */
   start(): void {
-    if (!this.frozen) this.wake();
+    if (!this.restored) this.tunnel.env.events.sessionChanged(this);
   }
 
-  private wake(): Actor<SessionMachine> {
-    if (this.live) return this.live;
-    const d = this.data;
-    const actor = createActor(this.machine, {
-      input: { localTunnelId: d.localTunnelId, localSessionId: d.localSessionId, callType: d.callType },
-      clock: this.tunnel.env.clock,
-      ...(this.frozen ? { snapshot: this.frozen } : {}),
-    });
-    const resumed = this.frozen !== undefined;
-    this.frozen = undefined;
-    this.live = actor;
-    // Report every state change once the transition is complete (actions run before the snapshot updates).
-    let last: unknown = resumed ? actor.getSnapshot().value : undefined;
-    actor.subscribe((snap) => {
-      if (this.upPending) {
-        this.upPending = false;
-        this.tunnel.calls.up(this);
-      }
-      if (snap.value === last) return;
-      last = snap.value;
-      if (this.logger?.isLevelEnabled('debug')) this.logger.debug({ state: snap.value }, 'session state');
-      if (snap.status !== 'active') return;
-      this.tunnel.env.events.sessionChanged(this);
-      if (snap.value === 'established') queueMicrotask(() => this.hibernate());
-    });
-    actor.start();
-    return actor;
-  }
-
-  /** Keep only the persisted snapshot of an established session. */
-  hibernate(): void {
-    const a = this.live;
-    if (!a || a.getSnapshot().value !== 'established' || a.getSnapshot().status !== 'active') return;
-    this.frozen = a.getPersistedSnapshot();
-    this.live = undefined;
-    a.stop();
-  }
-
-  get hibernating(): boolean {
-    return this.live === undefined && this.frozen !== undefined;
-  }
-
-  /** Deliver an event, waking the session if it hibernates. */
+  /**
+   * Deliver an event. Like an XState actor's observer, what follows runs once the transition is
+   * complete: the pseudowire starts (it creates automata of its own) and the change is reported.
+   */
   dispatch(e: SessionEvent): void {
-    const wasAsleep = this.live === undefined;
-    this.wake().send(e);
-    // An event that changed nothing (e.g. TUNNEL_UP to an established call) must not keep it awake.
-    if (wasAsleep && this.state === 'established') queueMicrotask(() => this.hibernate());
+    const changed = this.fsm.send(e, this);
+    if (this.upPending) {
+      this.upPending = false;
+      this.tunnel.calls.up(this);
+    }
+    if (!changed) return;
+    if (this.logger?.isLevelEnabled('debug')) this.logger.debug({ state: this.fsm.state }, 'session state');
+    if (!this.fsm.done) this.tunnel.env.events.sessionChanged(this);
   }
 
   /** The machine's persisted snapshot (the session's failover record). */
   persisted(): unknown {
-    return this.frozen ?? this.live?.getPersistedSnapshot();
+    return this.fsm.persisted();
   }
 
   record(): SessionRecord {
@@ -119,17 +81,13 @@ export class Session implements SessionActions {
     return { data: this.data, machine: this.persisted(), ...(pw !== undefined ? { pseudowire: pw } : {}) };
   }
 
-  private snapshotOf(): { value: unknown; context: SessionContext } {
-    return (this.live?.getSnapshot() ?? this.frozen) as unknown as { value: unknown; context: SessionContext };
-  }
-
   get state(): SessionStateName {
-    return this.snapshotOf().value as SessionStateName;
+    return this.fsm.state;
   }
 
   /** Why the session ended or is ending. */
   get reason(): string | undefined {
-    return this.finalReason ?? this.snapshotOf().context.reason;
+    return this.finalReason ?? this.fsm.context.reason;
   }
 
   get localSessionId(): number {
@@ -145,9 +103,8 @@ export class Session implements SessionActions {
   }
 
   /**
-   * The data plane and the pseudowire start once the transition is complete (in wake's observer), not
-   * inside the machine's action: the pseudowire creates actors of its own (PPP's automata), which
-   * XState does not allow from inside another actor's action.
+   * The data plane and the pseudowire start once the transition is complete (in `dispatch`), not inside
+   * the machine's action: the session's state must read `established` when they look.
    */
   sessionUp(): void {
     this.data.establishedAt = this.tunnel.env.clock.now();

@@ -39,7 +39,7 @@ export class TunnelCalls {
    */
   restore(sessions: SessionRecord[]): void {
     for (const r of sessions) {
-      const s = new Session(this.t, r.data, this.t.env.sessionMachine, r.machine);
+      const s = new Session(this.t, r.data, r.machine);
       this.sessions.set(r.data.localSessionId, s);
       if (r.data.callSerialNumber >= this.nextCallSerial) this.nextCallSerial = r.data.callSerialNumber + 1;
       s.start();
@@ -126,7 +126,7 @@ export class TunnelCalls {
     };
     const cookie = this.t.data.version === 3 ? newCookie(data.cookieLength ?? so.cookieLength) : undefined;
     if (cookie) data.ourCookie = cookie;
-    const s = new Session(this.t, data, this.t.env.sessionMachine);
+    const s = new Session(this.t, data);
     this.sessions.set(id, s);
     s.start();
     return s;

@@ -7,7 +7,6 @@ import type { DataPlane, SessionLink } from '../dataplane/types.js';
 import type { Clock } from '../transport/clock.js';
 import type { PseudowireFactory } from './pseudowire.js';
 import type { Session } from './session.js';
-import type { SessionMachine } from './session-machine.js';
 import type { Tunnel } from './tunnel.js';
 import type { TunnelMachine } from './tunnel-machine.js';
 
@@ -23,7 +22,6 @@ export interface TunnelEvents {
 export interface TunnelEnv {
   clock: Clock;
   tunnelMachine: TunnelMachine;
-  sessionMachine: SessionMachine;
   dataPlane: DataPlane;
   log: Logger;
   /** Send one encoded control packet to the tunnel's peer. */

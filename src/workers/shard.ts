@@ -11,7 +11,6 @@ import { decodeControlBody, getAvp, L2tpCodecError, MessageTypes, peekHeader, pe
 import { DataPlaneError, type DataPlane, type SessionLink } from '../dataplane/types.js';
 import { openPppLink, type PppLinkStats } from '../dataplane/kernel/ppp-link.js';
 import type { Clock } from '../transport/clock.js';
-import { createSessionMachine } from '../actors/session-machine.js';
 import { createTunnelMachine } from '../actors/tunnel-machine.js';
 import { Tunnel } from '../actors/tunnel.js';
 import type { TunnelEnv, TunnelEvents } from '../actors/tunnel-env.js';
@@ -162,7 +161,6 @@ export class Shard {
       dataPlane: o.dataPlane,
       log: o.log,
       tunnelMachine: createTunnelMachine((id) => this.tunnels.get(id)),
-      sessionMachine: createSessionMachine((ctx) => this.tunnels.get(ctx.localTunnelId)?.sessions.get(ctx.localSessionId)),
       transmit: (t, packet) => this.sockets.get(t.id)?.send(packet),
       allocateSessionId: (t) => this.sessionAllocator(t).allocate(),
       releaseSessionId: (t, id) => this.sessionIds.get(t.id)?.release(id),

@@ -7,8 +7,8 @@
  * rules the XState actor used to give for free (events from inside an action, dispose inside one).
  */
 import fc from 'fast-check';
-import { createActor, type AnyActorRef } from 'xstate';
 import { describe, expect, it } from 'vitest';
+import { ActorSlot } from '../support/actor-slot.js';
 import { ControlProtocol, type OptionPolicy, type ProtocolOwner } from '../../src/ppp/control-protocol.js';
 import { decodeControl, decodeFrame, PppCode, PppProtocol, type ControlPacket } from '../../src/ppp/frame.js';
 import {
@@ -76,12 +76,8 @@ function xstateSide(state: FsmStateName, context: Omit<FsmContext, 'id'>): Side 
   const id = nextId++;
   const host = new RecordingHost();
   xhosts.set(id, host);
-  let actor: AnyActorRef;
-  const start = (options: Parameters<typeof createActor<typeof machine>>[1]) => {
-    actor?.stop();
-    actor = createActor(machine, options);
-    actor.start();
-  };
+  const slot = new ActorSlot(machine);
+  const start = (options: Parameters<typeof slot.start>[0]) => slot.start(options);
   if (state === 'Initial' && context.restart === 0 && context.naks === 0) {
     start({ input: { id, maxConfigure: context.maxConfigure, maxTerminate: context.maxTerminate, maxFailure: context.maxFailure } });
     // Starting runs Initial's entry action (stopTimer); the plain automaton is created at rest.
@@ -91,16 +87,16 @@ function xstateSide(state: FsmStateName, context: Omit<FsmContext, 'id'>): Side 
     start({ snapshot: machine.resolveState({ value: state, context: { ...context, id } }), input: { id } });
   }
   const snap = () => {
-    const s = actor.getSnapshot() as { status: string; value: FsmStateName; context: FsmContext };
+    const s = slot.actor.getSnapshot() as { status: string; value: FsmStateName; context: FsmContext };
     expect(s.status).toBe('active');
     return s;
   };
   return {
     host,
-    send: (e) => actor.send(e),
+    send: (e) => slot.actor.send(e),
     state: () => snap().value,
     context: () => snap().context,
-    persisted: () => actor.getPersistedSnapshot(),
+    persisted: () => slot.actor.getPersistedSnapshot(),
     restore: (snapshot) => start({ snapshot: { ...(snapshot as object), context: { ...(snapshot as { context: FsmContext }).context, id } } as never, input: { id } }),
     release: () => {
       xhosts.delete(id);
