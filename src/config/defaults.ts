@@ -95,6 +95,9 @@ export const BUILTIN_PEER = {
 export const DEFAULT_LISTEN = '0.0.0.0:1701';
 export const DEFAULT_MGMT_SOCKET = '/run/l2tpd/l2tpd.sock';
 
+/** Receive and send buffer of every UDP socket (bytes): bursts of a few thousand messages without drops. */
+export const DEFAULT_SOCKET_BUFFER = 4 * 1024 * 1024;
+
 export const DEFAULT_LIMITS = {
   max_tunnels: 65535,
   max_sessions_per_tunnel: 65535,

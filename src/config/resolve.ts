@@ -4,7 +4,7 @@
  * resolved profiles.
  */
 import {
-  cpuCount, DEFAULT_LIMITS, DEFAULT_LISTEN, DEFAULT_MGMT_SOCKET, defaultHostname, routerIdFromHostname,
+  cpuCount, DEFAULT_LIMITS, DEFAULT_LISTEN, DEFAULT_SOCKET_BUFFER, DEFAULT_MGMT_SOCKET, defaultHostname, routerIdFromHostname,
 } from './defaults.js';
 import type { ConfigIssue } from './errors.js';
 import { deepFreeze } from './inherit.js';
@@ -66,6 +66,7 @@ function resolveSystem(file: ConfigFile, source: ConfigSource, issues: ConfigIss
     workers: s.workers === undefined || s.workers === 'auto' ? cpuCount() : s.workers,
     logLevel: s.log_level ?? 'info',
     routerId: s.router_id ?? routerIdFromHostname(hostname),
+    socketBuffer: s.socket_buffer ?? DEFAULT_SOCKET_BUFFER,
     limits: {
       maxTunnels: limits.max_tunnels,
       maxSessionsPerTunnel: limits.max_sessions_per_tunnel,

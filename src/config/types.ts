@@ -41,6 +41,8 @@ export interface SystemConfig {
   readonly logLevel: LogLevel;
   /** RFC 3931 §5.4.3 Router ID, a 32-bit value. */
   readonly routerId: number;
+  /** SO_RCVBUF / SO_SNDBUF of every UDP socket, bytes (the kernel caps it at net.core.rmem_max / wmem_max). */
+  readonly socketBuffer: number;
   readonly limits: Limits;
 }
 

@@ -103,8 +103,15 @@ export class Daemon {
         .catch((e: unknown) => this.log.warn({ ...lost, err: String(e) }, 'could not close what the kernel lost'));
     });
 
-    this.listener = new Listener((buf, from, to) => this.onListenerPacket(buf, from, to));
+    this.listener = new Listener((buf, from, to) => this.onListenerPacket(buf, from, to), sys.socketBuffer);
     await this.listener.listen(sys.listen.map((e) => ({ address: e.address, port: e.port })));
+    const granted = this.listener.receiveBuffer;
+    if (granted !== undefined && granted < sys.socketBuffer) {
+      this.log.warn(
+        { asked: sys.socketBuffer, granted },
+        'UDP socket buffers are smaller than system.socket_buffer: the kernel caps them at net.core.rmem_max / wmem_max; raise those (sysctl) or bursts may be dropped',
+      );
+    }
     if (sys.listenIp.length > 0) {
       this.ipListener = new L2tpIpListener((buf, from, to) => this.onListenerPacket(buf, from, to, 'ip'));
       this.ipListener.listen(sys.listenIp);

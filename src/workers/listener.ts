@@ -7,7 +7,7 @@
 import dgram from 'node:dgram';
 import net from 'node:net';
 import os from 'node:os';
-import type { Endpoint } from './sockets.js';
+import { sizeBuffers, type Endpoint } from './sockets.js';
 
 export type ListenerHandler = (buf: Buffer, from: Endpoint, to: Endpoint) => void;
 
@@ -24,8 +24,13 @@ export function expandListenAddress(address: string): string[] {
 export class Listener {
   private readonly socks: dgram.Socket[] = [];
   readonly bound: Endpoint[] = [];
+  /** The smallest receive buffer the kernel granted a listening socket (bytes), when a size was asked for. */
+  receiveBuffer: number | undefined;
 
-  constructor(private readonly onPacket: ListenerHandler) {}
+  constructor(
+    private readonly onPacket: ListenerHandler,
+    private readonly bufferBytes?: number,
+  ) {}
 
   async listen(endpoints: Endpoint[]): Promise<void> {
     for (const ep of endpoints) {
@@ -40,6 +45,10 @@ export class Listener {
       sock.bind({ address: ep.address, port: ep.port, exclusive: true }, () => {
         sock.off('error', reject);
         sock.on('error', () => undefined);
+        if (this.bufferBytes !== undefined) {
+          const granted = sizeBuffers(sock, this.bufferBytes);
+          this.receiveBuffer = Math.min(this.receiveBuffer ?? granted, granted);
+        }
         const local = sock.address();
         const to = { address: local.address, port: local.port };
         this.bound.push(to);

@@ -61,7 +61,7 @@ async function start(init: ShardInit): Promise<void> {
     pseudowire: ppp.pseudowire,
     dataPlane,
     log,
-    sockets: new UdpSocketFactory(),
+    sockets: new UdpSocketFactory(config.system.socketBuffer),
     ...(init.dataPlane === 'kernel' ? { ipSockets: new L2tpIpSocketFactory() } : {}),
     policy: { incoming: (p) => policy.incoming(p), profile: (n) => policy.profile(n) },
     limits: { maxTunnels: config.system.limits.maxTunnels, maxHalfOpenTunnels: config.system.limits.maxHalfOpenTunnels },

@@ -26,6 +26,26 @@ export interface TunnelSocket {
 
 export type PacketHandler = (buf: Buffer, from: Endpoint, via: TunnelSocket) => void;
 
+/**
+ * Asks for `bytes` of receive and send buffer on a bound socket (`system.socket_buffer`): the default
+ * (~208 KB) holds only a few hundred datagrams, and a burst of set-ups or echoes beyond it is dropped by
+ * the kernel before we see it. Returns the receive buffer the kernel granted (it caps the request at
+ * net.core.rmem_max; Linux reports twice what it grants for payload, halved here).
+ */
+export function sizeBuffers(sock: dgram.Socket, bytes: number): number {
+  try {
+    sock.setRecvBufferSize(bytes);
+    sock.setSendBufferSize(bytes);
+  } catch {
+    /* the kernel keeps its limit: reported below */
+  }
+  try {
+    return Math.floor(sock.getRecvBufferSize() / 2);
+  } catch {
+    return 0;
+  }
+}
+
 export interface SocketFactory {
   open(local: Endpoint, peer: Endpoint, onPacket: PacketHandler): Promise<TunnelSocket>;
 }
@@ -42,6 +62,9 @@ export interface IpSocketFactory {
 export class UdpSocketFactory implements SocketFactory {
   sendErrors = 0;
 
+  /** `bufferBytes`: see sizeBuffers (undefined: the kernel's default). */
+  constructor(private readonly bufferBytes?: number) {}
+
   open(local: Endpoint, peer: Endpoint, onPacket: PacketHandler): Promise<TunnelSocket> {
     const type = net.isIPv6(local.address) ? 'udp6' : 'udp4';
     const sock = dgram.createSocket({ type, reuseAddr: true });
@@ -54,6 +77,7 @@ export class UdpSocketFactory implements SocketFactory {
       sock.bind({ address: local.address, port: local.port, exclusive: true }, () => {
         sock.connect(peer.port, peer.address, () => {
           sock.off('error', fail);
+          if (this.bufferBytes !== undefined) sizeBuffers(sock, this.bufferBytes);
           sock.on('error', () => {
             this.sendErrors++;
           });

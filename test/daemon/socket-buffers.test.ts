@@ -1,0 +1,73 @@
+/**
+ * system.socket_buffer: the listening socket and every tunnel's socket get the receive and send buffer
+ * asked for (as far as net.core.rmem_max allows), seen from outside with `ss`; asking for more than the
+ * kernel allows is said at start.
+ */
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { TunnelInfo } from '../../src/workers/views.js';
+import { startDaemon, until, type DaemonProc } from '../support/daemon.js';
+import { ensureDebianPackages } from '../support/sysdeps.js';
+
+const stops: (() => Promise<unknown>)[] = [];
+afterEach(async () => {
+  for (const s of stops.splice(0).reverse()) await s();
+});
+async function daemon(listen: string, config: string): Promise<DaemonProc> {
+  const d = await startDaemon({ listen, config });
+  stops.push(() => d.stop());
+  return d;
+}
+
+let ssBin = 'ss';
+/** Kernel receive/send buffer (sk_rcvbuf / sk_sndbuf: twice the payload bytes granted) of UDP sockets bound to `local`. */
+function buffers(local: string): { peer: string; rb: number; tb: number }[] {
+  const out = execFileSync(ssBin, ['-uamnH', `src ${local}`], { encoding: 'utf8' });
+  const rows: { peer: string; rb: number; tb: number }[] = [];
+  const lines = out.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const head = lines[i]!.trim().split(/\s+/);
+    const mem = /rb(\d+),t\d+,tb(\d+)/.exec(lines[i + 1] ?? '');
+    if (head.length >= 5 && mem) rows.push({ peer: head[4]!, rb: Number(mem[1]), tb: Number(mem[2]) });
+  }
+  return rows;
+}
+
+describe('system.socket_buffer', () => {
+  it('sizes the listening socket and each tunnel socket; more than the kernel allows is a warning', async () => {
+    const { ss } = await ensureDebianPackages([{ bin: 'ss', pkg: 'iproute2' }]);
+    ssBin = ss!;
+    const rmemMax = Number(readFileSync('/proc/sys/net/core/rmem_max', 'utf8'));
+    const wmemMax = Number(readFileSync('/proc/sys/net/core/wmem_max', 'utf8'));
+    const asked = 1 << 20;
+    const lns = await daemon('127.0.176.1:1701', `system:\n  socket_buffer: ${asked}\n`);
+    const lac = await daemon('127.0.176.2:1701', 'system:\n  socket_buffer: 65536\n');
+    const t = await lac.json<TunnelInfo>('tunnel', 'create', '--peer', '127.0.176.1', '--local', '127.0.176.2');
+    await until(async () => (await lac.json<TunnelInfo>('show', 'tunnel', String(t.tunnelId))).state === 'established' || undefined, 10_000, 'tunnel');
+
+    const rows = buffers('127.0.176.1:1701');
+    const listening = rows.find((r) => r.peer === '*:*' || r.peer === '0.0.0.0:*');
+    const tunnel = rows.find((r) => r.peer.startsWith('127.0.176.2:'));
+    expect(listening, JSON.stringify(rows)).toBeDefined();
+    expect(tunnel, JSON.stringify(rows)).toBeDefined();
+    for (const r of [listening!, tunnel!]) {
+      expect(r.rb).toBe(2 * Math.min(asked, rmemMax));
+      expect(r.tb).toBe(2 * Math.min(asked, wmemMax));
+    }
+    // The LAC asked for 64 KiB: its tunnel socket has exactly that, not the LNS's size or the default.
+    expect(buffers('127.0.176.2').find((r) => r.peer.startsWith('127.0.176.1:'))?.rb).toBe(2 * Math.min(65536, rmemMax));
+    expect(lns.logLines().some((l) => String(l['msg']).startsWith('UDP socket buffers are smaller'))).toBe(asked > rmemMax);
+
+    const big = await daemon('127.0.176.3:1701', `system:\n  socket_buffer: ${2 ** 30}\n`);
+    const warn = big.logLines().find((l) => String(l['msg']).startsWith('UDP socket buffers are smaller'));
+    expect(warn).toMatchObject({ level: 40, asked: 2 ** 30, granted: rmemMax });
+    expect(String(warn!['msg'])).toMatch(/net\.core\.rmem_max/);
+  });
+
+  it('refuses a size out of range, naming the key', async () => {
+    const { parseConfig } = await import('../../src/config/index.js');
+    expect(() => parseConfig('system:\n  socket_buffer: 1000\n', 'l2tpd.yaml')).toThrow(/system\.socket_buffer/);
+    expect(parseConfig('', 'l2tpd.yaml').system.socketBuffer).toBe(4 * 1024 * 1024);
+  });
+});
