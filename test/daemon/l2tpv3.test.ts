@@ -3,20 +3,13 @@
  * data plane), with control message authentication; and l2tpd offering L2TPv3 to xl2tpd (v2 only)
  * falls back to L2TPv2.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { SessionInfo, TunnelInfo } from '../../src/workers/views.js';
-import { startDaemon, until, type DaemonProc } from '../support/daemon.js';
+import { daemonsPerTest, until } from '../support/daemon.js';
 import { startXl2tpd } from '../support/xl2tpd.js';
 
-const stops: (() => Promise<unknown>)[] = [];
-afterEach(async () => {
-  for (const s of stops.splice(0).reverse()) await s();
-});
-async function daemon(listen: string, config: string): Promise<DaemonProc> {
-  const d = await startDaemon({ listen, config });
-  stops.push(() => d.stop());
-  return d;
-}
+const daemons = daemonsPerTest();
+const daemon = daemons.start;
 
 const V3 = `
 tunnel_profiles:
@@ -72,7 +65,7 @@ describe('L2TPv3 offered to a peer that only speaks L2TPv2', () => {
   it('falls back to L2TPv2 against xl2tpd', async () => {
     const d = await daemon('127.0.66.1:1701', '');
     const x = await startXl2tpd({ listenAddr: '127.0.66.2', lns: { hostname: 'v2-only' } });
-    stops.push(() => x.stop());
+    daemons.onCleanup(() => x.stop());
     const created = await d.json<TunnelInfo>('tunnel', 'create', '--peer', '127.0.66.2', '--local', '127.0.66.1', '--version', '3');
     expect(created.version).toBe(3);
     const t = await until(async () => {

@@ -5,20 +5,13 @@
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { TunnelInfo } from '../../src/workers/views.js';
-import { startDaemon, until, type DaemonProc } from '../support/daemon.js';
+import { daemonsPerTest, until } from '../support/daemon.js';
 import { ensureDebianPackages } from '../support/sysdeps.js';
 
-const stops: (() => Promise<unknown>)[] = [];
-afterEach(async () => {
-  for (const s of stops.splice(0).reverse()) await s();
-});
-async function daemon(listen: string, config: string): Promise<DaemonProc> {
-  const d = await startDaemon({ listen, config });
-  stops.push(() => d.stop());
-  return d;
-}
+const daemons = daemonsPerTest();
+const daemon = daemons.start;
 
 let ssBin = 'ss';
 /** Kernel receive/send buffer (sk_rcvbuf / sk_sndbuf: twice the payload bytes granted) of UDP sockets bound to `local`. */

@@ -4,6 +4,7 @@
  * the real `l2tpctl --json`. Stopped by PID.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { afterEach } from 'vitest';
 import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -111,4 +112,23 @@ export async function until<T>(probe: () => Promise<T | undefined | false> | T |
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/**
+ * For a test file whose tests start daemons: `start` runs one (null data plane) and registers it to be
+ * stopped after the test, last started first; `onCleanup` registers anything else to stop with them.
+ */
+export function daemonsPerTest(): { start(listen: string, config: string): Promise<DaemonProc>; onCleanup(stop: () => Promise<unknown>): void } {
+  const stops: (() => Promise<unknown>)[] = [];
+  afterEach(async () => {
+    for (const s of stops.splice(0).reverse()) await s();
+  });
+  return {
+    async start(listen, config) {
+      const d = await startDaemon({ listen, config });
+      stops.push(() => d.stop());
+      return d;
+    },
+    onCleanup: (stop) => void stops.push(stop),
+  };
 }
