@@ -53,6 +53,11 @@ export interface LnsLoadSizes {
   idleSeconds: number;
   /** How long any one run may take to set its sessions up (BENCH_LOAD_SETUP_BOUND_SECONDS). */
   setupBoundSeconds: number;
+  /**
+   * Calls set up and cleared against l2tpd before runs 1 and 3 measure (BENCH_LOAD_WARMUP_SESSIONS; 0: none):
+   * a daemon in service runs optimised code, a fresh one interprets its first thousands of calls.
+   */
+  warmupSessions?: number;
 }
 
 export function sizesFromEnv(env: NodeJS.ProcessEnv = process.env): LnsLoadSizes {
@@ -67,10 +72,11 @@ export function sizesFromEnv(env: NodeJS.ProcessEnv = process.env): LnsLoadSizes
     pppTunnels: n('BENCH_LOAD_PPP_TUNNELS', 100),
     pppSessionsPerTunnel: n('BENCH_LOAD_PPP_SESSIONS_PER_TUNNEL', 50),
     pppRate: n('BENCH_LOAD_PPP_RATE', 5000),
-    heldTunnels: n('BENCH_LOAD_TUNNELS', 100),
+    heldTunnels: n('BENCH_LOAD_TUNNELS', 1000),
     heldSessionsPerTunnel: n('BENCH_LOAD_SESSIONS_PER_TUNNEL', 1000),
     idleSeconds: n('BENCH_LOAD_IDLE_SECONDS', 60),
-    setupBoundSeconds: n('BENCH_LOAD_SETUP_BOUND_SECONDS', 300),
+    setupBoundSeconds: n('BENCH_LOAD_SETUP_BOUND_SECONDS', 600),
+    warmupSessions: n('BENCH_LOAD_WARMUP_SESSIONS', 5000),
   };
 }
 
@@ -254,6 +260,22 @@ async function drive(lns: Lns, args: string[], o: { json: string; marker: string
   }
 }
 
+/**
+ * Sets up and clears `sessions` calls (10 tunnels from other source addresses than the measured run's) and
+ * waits until l2tp-load has stopped them all: the code paths of a call are optimised before measuring.
+ */
+async function warmUp(lns: Lns, target: string, n: number, sessions: number, json: string): Promise<{ command: string; established: number }> {
+  const tunnels = 10;
+  const argv = [LOAD, '--target', target, '--tunnels', String(tunnels), '--sessions-per-tunnel', String(Math.ceil(sessions / tunnels)), '--rate', '100000',
+    '--max-outstanding', String(MAX_OUTSTANDING), '--source', `127.0.${150 + n}.201-127.0.${150 + n}.${200 + tunnels}`, '--hold', '1', '--duration', '120', '--json', json, '--no-progress'];
+  const proc = spawn(process.execPath, argv, { stdio: 'ignore' });
+  const exited = new Promise<unknown>((r) => proc.once('exit', r));
+  if ((await within(exited, 150_000)) === 'timeout') await stopChild(proc, exited, 'SIGINT', 30_000);
+  const report = JSON.parse(await readFile(json, 'utf8').catch(() => 'null')) as LoadReport | null;
+  await sleep(WARM_MS); // its StopCCNs acknowledged, its tunnels freed
+  return { command: commandLine(argv), established: report?.calls.established ?? 0 };
+}
+
 const latency = (l: LatencySummary) => ({ p50: l.p50, p95: l.p95, p99: l.p99 });
 
 /** What every run reports about its set-up phase. */
@@ -302,6 +324,8 @@ interface RunSpec {
   idleSeconds?: number;
   /** l2tpd's CPU over this long before the load starts: the idle cost of an l2tpd without tunnels. */
   emptyIdleSeconds?: number;
+  /** Warm l2tpd up first (LnsLoadSizes.warmupSessions). */
+  warmup?: boolean;
   extraArgs?: string[];
 }
 
@@ -318,10 +342,11 @@ async function run({ dir, sizes, progress }: Ctx, s: RunSpec) {
   const lns = await startLns(dir, s.name, `${target}:1701`, s.config);
   try {
     const empty = s.emptyIdleSeconds ? await idleCpu(lns, s.emptyIdleSeconds) : await sleep(WARM_MS).then(() => null);
+    const warmup = s.warmup && sizes.warmupSessions ? await warmUp(lns, target, s.n, sizes.warmupSessions, path.join(dir, `${s.name}-warmup.json`)) : null;
     const args = ['--target', target, '--tunnels', String(s.tunnels), '--sessions-per-tunnel', String(s.perTunnel), '--rate', String(s.rate),
       '--max-outstanding', String(MAX_OUTSTANDING), '--source', `127.0.${150 + s.n}.1-127.0.${150 + s.n}.${Math.min(s.tunnels, 100)}`, ...(s.extraArgs ?? [])];
     const d = await drive(lns, args, { json: path.join(dir, `${s.name}.json`), marker: s.marker ?? ESTABLISHED, planned: s.tunnels * s.perTunnel, sizes, idleSeconds: s.idleSeconds ?? 0 });
-    return { d, empty, out: { load: d.command, ...setup(d), l2tpd: { command: lns.command, config: s.config, baselineRss: lns.baseline } } };
+    return { d, empty, out: { load: d.command, ...setup(d), l2tpd: { command: lns.command, config: s.config, baselineRss: lns.baseline }, warmup } };
   } finally {
     await lns.stop();
   }
@@ -333,14 +358,14 @@ export async function runLnsLoadBench(sizes: LnsLoadSizes = sizesFromEnv(), prog
   try {
     const { rateTunnels: tunnels, rateSessionsPerTunnel: perTunnel } = sizes;
     // 1. Set-up rate without PPP, offered faster than l2tpd can go (the bound is --max-outstanding).
-    const rate = (await run(ctx, { name: 'rate', n: 1, config: L2TP_ONLY, tunnels, perTunnel, rate: 100_000 })).out;
+    const rate = (await run(ctx, { name: 'rate', n: 1, config: L2TP_ONLY, tunnels, perTunnel, rate: 100_000, warmup: true })).out;
 
     // 3. Call set-up latency at half that rate; and, to show how much of it is l2tpd's delayed acknowledgement of
     // the ICCN (RFC 2661 §5.8, ack_delay 100 ms by default), the same with ack_delay 0 (a ZLB at once).
     const half = rate.sustainedPerSecond ? Math.max(1, Math.round(rate.sustainedPerSecond / 2)) : null;
-    const halfRate = half === null ? null : { rate: half, ...(await run(ctx, { name: 'half-rate', n: 2, config: L2TP_ONLY, tunnels, perTunnel, rate: half })).out };
+    const halfRate = half === null ? null : { rate: half, ...(await run(ctx, { name: 'half-rate', n: 2, config: L2TP_ONLY, tunnels, perTunnel, rate: half, warmup: true })).out };
     const noDelay = L2TP_ONLY.replace('hello_interval: 60s\n', 'hello_interval: 60s\n    ack_delay: 0ms\n');
-    const halfRateAck0 = half === null ? null : { rate: half, ...(await run(ctx, { name: 'half-rate-ack-delay-0', n: 3, config: noDelay, tunnels, perTunnel, rate: half })).out };
+    const halfRateAck0 = half === null ? null : { rate: half, ...(await run(ctx, { name: 'half-rate-ack-delay-0', n: 3, config: noDelay, tunnels, perTunnel, rate: half, warmup: true })).out };
 
     // 2. With PPP: LCP + PAP + IPCP, users from a local file, addresses from a pool; then idle with LCP echoes.
     const pppPlanned = sizes.pppTunnels * sizes.pppSessionsPerTunnel;
@@ -392,10 +417,10 @@ export async function runLnsLoadBench(sizes: LnsLoadSizes = sizesFromEnv(), prog
       },
     ];
     const conditions = [
-      'l2tpd: null data plane, 2 shard workers, log level info to a file; l2tp-load: 1 worker; both on this machine, a fresh l2tpd per run, left alone 3 s (10 s in run 4) before the load',
+      `l2tpd: null data plane, 2 shard workers, log level info to a file; l2tp-load: 1 worker; both on this machine, a fresh l2tpd per run, left alone 3 s (10 s in run 4) before the load; runs 1 and 3 first warm it up with ${sizes.warmupSessions ?? 0} calls set up and cleared (10 other tunnels)`,
       `runs 1 and 3: ${tunnels} tunnels × ${perTunnel} sessions, ppp_profiles.default.terminate: false, no teardown during set-up (StopCCN at the end)`,
       `run 2: ${sizes.pppTunnels} × ${sizes.pppSessionsPerTunnel} PPP subscribers, --rate ${sizes.pppRate}; idle ${sizes.idleSeconds} s with lcp_echo_interval 30s and hello_interval 60s`,
-      `runs 4 and 5: ${sizes.heldTunnels} × ${sizes.heldSessionsPerTunnel} sessions WITHOUT PPP (PPP set-up here runs at a few hundred/s, too slow for that scale): idle ${sizes.idleSeconds} s with hello_interval 60s, no LCP echo`,
+      `runs 4 and 5: ${sizes.heldTunnels} × ${sizes.heldSessionsPerTunnel} sessions WITHOUT PPP (PPP set-up is several times slower than L2TP alone, too slow for that scale here): idle ${sizes.idleSeconds} s with hello_interval 60s, no LCP echo`,
     ];
     return { conditions, targets, withoutPpp: rate, withPpp, latencyAtHalfRate: halfRate, latencyAtHalfRateAckDelay0: halfRateAck0, held };
   } finally {

@@ -16,7 +16,7 @@ interface Setup {
 interface Out {
   conditions: string[];
   targets: { name: string; target: string; met: boolean }[];
-  withoutPpp: Setup & { load: string; l2tpd: { command: string; config: string } };
+  withoutPpp: Setup & { load: string; l2tpd: { command: string; config: string }; warmup: { command: string; established: number } | null };
   withPpp: Setup & { phasesMs: Record<'lcp' | 'auth' | 'ipcp', { p50: number | null; p99: number | null }>; idle: { percentOfOneCore: number | null; sessions: number } };
   latencyAtHalfRate: (Setup & { rate: number; load: string }) | null;
   latencyAtHalfRateAckDelay0: (Setup & { l2tpd: { config: string } }) | null;
@@ -36,6 +36,7 @@ describe('bench lns-load', () => {
       heldSessionsPerTunnel: 10,
       idleSeconds: 1,
       setupBoundSeconds: 60,
+      warmupSessions: 20,
     }, () => undefined)) as Out;
 
     expect(out.withoutPpp.sessions).toMatchObject({ planned: 20, established: 20, failed: 0 });
@@ -43,6 +44,9 @@ describe('bench lns-load', () => {
     expect(out.withoutPpp.l2tpd.config).toContain('terminate: false');
     expect(out.withoutPpp.load).toMatch(/^node dist\/load\/l2tp-load\.js --target 127\.0\.150\.1 .*--no-progress$/);
     expect(out.withoutPpp.l2tpd.command).toContain('--workers 2');
+    // Warmed up first, from other tunnels: 20 calls up and cleared, none of them in the measured run.
+    expect(out.withoutPpp.warmup).toMatchObject({ established: 20 });
+    expect(out.withoutPpp.warmup!.command).toMatch(/--source 127\.0\.151\.201-127\.0\.151\.210 .*--hold 1/);
 
     expect(out.latencyAtHalfRate).not.toBeNull();
     const half = out.latencyAtHalfRate!;
