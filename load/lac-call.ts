@@ -30,6 +30,8 @@ export class LacCall implements SubscriberCall {
   /** PPP mode: the subscriber, from ICRP on. */
   private ppp: PppSubscriber | undefined;
   private iccnAcked = false;
+  /** The L2TP header of our data messages (the LNS's Session ID is known from ICRP on). */
+  private dataHeader: Buffer | undefined;
   readonly data: SessionData;
   /** performance.now() of the ICRQ, and of our CDN when we clear. */
   private readonly placedAt = performance.now();
@@ -154,7 +156,7 @@ export class LacCall implements SubscriberCall {
   // ---- the subscriber (PPP mode) ------------------------------------------------------------
 
   sendFrame(frame: Buffer): void {
-    if (this.state === 'ppp' || this.state === 'up') this.tunnel.sendData(this.data.peerSessionId, frame);
+    if (this.state === 'ppp' || this.state === 'up') this.tunnel.sendData((this.dataHeader ??= this.tunnel.dataHeader(this.data.peerSessionId)), frame);
   }
 
   up(info: PppUpInfo): void {

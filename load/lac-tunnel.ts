@@ -34,10 +34,13 @@ import { buildSccrq, buildScccn, buildStopCcn, judgeSccrp, type TunnelData } fro
 import { LacCall } from './lac-call.js';
 import type { PingHost } from './ping.js';
 import { signing, verified } from './v3-auth.js';
-import { expandTemplate, type Endpoint, type LoadOptions } from './options.js';
+import type { Endpoint, LoadOptions } from './options.js';
+import { expandTemplate } from './template.js';
 import { recordLatency, type Cause, type CauseTable, type Counters, type Histogram, type Phase } from './stats.js';
 
 export type TunnelCause = Omit<Cause, 'count' | 'phase'>;
+
+const EMPTY = Buffer.alloc(0);
 
 /** What a tunnel needs from the worker engine that runs it (and its subscribers' pingers, PPP mode). */
 export interface LacHost extends PingHost {
@@ -47,7 +50,10 @@ export interface LacHost extends PingHost {
   readonly hist: Record<Phase, Histogram>;
   readonly failures: CauseTable;
   readonly cleared: CauseTable;
-  transmit(t: LacTunnel, buf: Buffer): void;
+  /** One datagram to the tunnel's peer; several buffers are sent as one datagram (gathered, not copied). */
+  transmit(t: LacTunnel, buf: Buffer | readonly Buffer[]): void;
+  /** The tunnel learned the port the LNS talks from (its first packet): the tunnel's own socket may connect to it. */
+  peerLearned(t: LacTunnel): void;
   noteCallStart(): void;
   tunnelUp(t: LacTunnel): void;
   /** `cause` undefined: closed by us at the end of the run. */
@@ -192,10 +198,19 @@ export class LacTunnel {
     if (this.state === 'established') this.calls[sessionId]?.receiveFrame(payload);
   }
 
-  /** A PPP frame to the LNS in an L2TP data message (RFC 2661 §5.3; no sequencing, no Length). */
-  sendData(peerSessionId: number, frame: Buffer): void {
+  /**
+   * The L2TP data header for a call's frames (RFC 2661 §5.3; no sequencing, no Length): the same six
+   * octets for every frame of the call, so the call keeps it and `sendData` sends header and frame
+   * as one datagram without copying the frame into a new message.
+   */
+  dataHeader(peerSessionId: number): Buffer {
+    return encodeData({ version: 2, tunnelId: this.data.peerTunnelId, sessionId: peerSessionId, priority: false, lengthPresent: false, payload: EMPTY });
+  }
+
+  /** A PPP frame to the LNS in an L2TP data message whose header `dataHeader` made. */
+  sendData(header: Buffer, frame: Buffer): void {
     this.host.counters.dataSent++;
-    this.host.transmit(this, encodeData({ version: 2, tunnelId: this.data.peerTunnelId, sessionId: peerSessionId, priority: false, lengthPresent: false, payload: frame }));
+    this.host.transmit(this, [header, frame]);
   }
 
   // ---- inbound -----------------------------------------------------------------------------
@@ -205,6 +220,7 @@ export class LacTunnel {
     if (!this.peerLearned && from.address === this.peer.address) {
       this.peerLearned = true;
       this.peer.port = from.port;
+      this.host.peerLearned(this);
     }
     this.receiving = true;
     try {

@@ -10,6 +10,9 @@ import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import { parse as parseYaml } from 'yaml';
 import type { AuthProtocolName } from '../src/ppp/auth/types.js';
+import { intToIpv4, ipv4ToInt } from './template.js';
+
+export { expandTemplate, intToIpv4, ipv4ToInt } from './template.js';
 
 export class LoadOptionError extends Error {
   override readonly name = 'LoadOptionError';
@@ -100,9 +103,6 @@ export interface PppLoadOptions {
   /** With proxy LCP, the subscriber's PAP request or CHAP response goes in the ICCN too. */
   proxyAuth: boolean;
 }
-
-/** `{n}` in a --user/--password/--hostname template. */
-export const expandTemplate = (template: string, n: number): string => template.replaceAll('{n}', String(n));
 
 const DEFAULTS = {
   tunnels: 1,
@@ -244,8 +244,6 @@ export function parseTarget(text: string): Endpoint {
   return { address: host, port };
 }
 
-export const ipv4ToInt = (a: string): number => a.split('.').reduce((n, o) => n * 256 + Number(o), 0);
-export const intToIpv4 = (n: number): string => [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
 
 /** `A`, `A-B` (IPv4 range, inclusive) or comma-separated lists of those; at most 65536 addresses. */
 export function parseSources(specs: string[]): string[] {

@@ -28,7 +28,7 @@ import { PppCode } from '../src/ppp/frame.js';
 import { cdnForPppDown } from '../src/ppp/l2tp-pseudowire.js';
 import type { PppDownReason, PppLayerName, PppLayerSignal, PppPhase, PppUpInfo } from '../src/ppp/types.js';
 import { ipv4Offset } from './icmp.js';
-import { expandTemplate, ipv4ToInt } from './options.js';
+import { expandTemplate, ipv4ToInt } from './template.js';
 import { Pinger } from './ping.js';
 import { ProxyLac, proxyAvps } from './proxy-lac.js';
 import { recordLatency, type Cause, type PppStage } from './stats.js';

@@ -105,8 +105,9 @@ export async function runLoad(o: LoadOptions): Promise<RunResult> {
   }
 
   let totals: Totals = sumStats([]);
-  const sample = (): void => {
-    totals = sumStats(latest.filter((s): s is WorkerStats => s !== undefined));
+  /** `final`: the totals for the report, histograms included. */
+  const sample = (final = false): void => {
+    totals = sumStats(latest.filter((s): s is WorkerStats => s !== undefined), final);
     const c = totals.counters;
     const cs = cpu.sample();
     const t = (Date.now() - startedAt) / 1000;
@@ -172,7 +173,7 @@ export async function runLoad(o: LoadOptions): Promise<RunResult> {
   await Promise.all(workers.map((w) => w.terminate().catch(() => undefined)));
   process.off('SIGINT', onSignal);
   process.off('SIGTERM', onSignal);
-  sample();
+  sample(true);
   progress.stop();
 
   const finalOutcome = outcome as Outcome | null ?? 'completed';

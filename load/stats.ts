@@ -200,7 +200,12 @@ export interface Totals extends Omit<WorkerStats, 'worker' | 'elu' | 'settled' |
 const minOf = (a: number | null, b: number | null) => (a === null ? b : b === null ? a : Math.min(a, b));
 const maxOf = (a: number | null, b: number | null) => (a === null ? b : b === null ? a : Math.max(a, b));
 
-export function sumStats(all: readonly WorkerStats[]): Totals {
+/**
+ * With `histograms` false the latency and round-trip histograms stay empty: what the main thread
+ * samples four times a second needs only the counters, and the histograms are added up once, for
+ * the report.
+ */
+export function sumStats(all: readonly WorkerStats[], histograms = true): Totals {
   const counters = newCounters();
   const hist = newHistograms();
   const failures = new CauseTable();
@@ -208,7 +213,7 @@ export function sumStats(all: readonly WorkerStats[]): Totals {
   const t: Totals = { counters, hist, failures: [], cleared: [], firstCallAt: null, lastCallUpAt: null, firstTunnelAt: null, lastTunnelUpAt: null, addressLow: null, addressHigh: null, ping: newPingTally(), elu: [] };
   for (const w of all) {
     for (const k of Object.keys(counters) as (keyof Counters)[]) counters[k] += w.counters[k];
-    for (const p of PHASES) w.hist[p].forEach((c, i) => (hist[p][i]! += c));
+    if (histograms) for (const p of PHASES) w.hist[p].forEach((c, i) => (hist[p][i]! += c));
     for (const c of w.failures) failures.add(c, c.count);
     for (const c of w.cleared) cleared.add(c, c.count);
     t.firstCallAt = minOf(t.firstCallAt, w.firstCallAt);
@@ -217,7 +222,7 @@ export function sumStats(all: readonly WorkerStats[]): Totals {
     t.lastTunnelUpAt = maxOf(t.lastTunnelUpAt, w.lastTunnelUpAt);
     t.addressLow = minOf(t.addressLow, w.addressLow);
     t.addressHigh = maxOf(t.addressHigh, w.addressHigh);
-    w.ping.rtt.forEach((c, i) => (t.ping.rtt[i]! += c));
+    if (histograms) w.ping.rtt.forEach((c, i) => (t.ping.rtt[i]! += c));
     t.ping.maxMs = maxOf(t.ping.maxMs, w.ping.maxMs);
     t.elu[w.worker] = w.elu;
   }

@@ -2,8 +2,9 @@
  * The emulated LACs' UDP sockets. With an automatic source port every tunnel has a socket of its own
  * (a distinct 5-tuple per LAC, as separate boxes would have); with a fixed port all tunnels from one
  * source address share one socket and are told apart by the Tunnel ID in the header (what xl2tpd
- * does with port 1701). Sockets are not connected: the LNS may answer from another port (RFC 2661
- * §8.1; l2tpd does for a second tunnel from the same address and port).
+ * does with port 1701). Sockets are bound unconnected: the LNS may answer from another port (RFC
+ * 2661 §8.1; l2tpd does for a second tunnel from the same address and port). A tunnel's own socket
+ * is connected once the tunnel has learned that port (engine.ts `peerLearned`).
  */
 import dgram from 'node:dgram';
 import net from 'node:net';

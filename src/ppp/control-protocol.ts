@@ -113,6 +113,10 @@ export class ControlProtocol implements FsmHost {
   /** This-Layer signals of the transition in progress, for the owner once it completes (signalOwner). */
   private readonly signals: ('up' | 'down' | 'started' | 'finished')[] = [];
   private disposed = false;
+  /** The Configure-Request being answered and its options, decoded once for judge and sca. */
+  private judged: { packet: ControlPacket; options: PppOption[] } | undefined;
+  /** The Restart timer's callback, made once: the timer is re-armed on every scr/str. */
+  private onRestartTimer: (() => void) | undefined;
 
   constructor(private readonly o: ControlProtocolOptions) {
     this.name = o.name;
@@ -241,7 +245,12 @@ export class ControlProtocol implements FsmHost {
     const j = this.o.policy.judge(options);
     const reply = this.answer(p, j);
     if (!reply) return;
-    this.dispatch({ type: reply.code === PppCode.ConfigureAck ? 'RCR+' : 'RCR-', packet: p, reply });
+    this.judged = { packet: p, options };
+    try {
+      this.dispatch({ type: reply.code === PppCode.ConfigureAck ? 'RCR+' : 'RCR-', packet: p, reply });
+    } finally {
+      this.judged = undefined;
+    }
   }
 
   /** Build the Ack, Nak or Reject for a judged request (§5.2–5.4), Naks turned into Rejects past Max-Failure. */
@@ -327,16 +336,18 @@ export class ControlProtocol implements FsmHost {
   scr(e: FsmEvent): void {
     if (this.layer === 'finished') this.layer = 'down'; // negotiating again (e.g. Stopped, RCR)
     // §5.1: a retransmission may keep its Identifier; new contents need a new one.
-    if (e.type !== 'TO+' || !this.lastRequest) {
-      this.lastRequest = { identifier: this.nextIdentifier(), data: encodeOptions(this.o.policy.request()) };
+    let last = this.lastRequest;
+    if (e.type !== 'TO+' || !last) {
+      last = this.lastRequest = { identifier: this.nextIdentifier(), data: encodeOptions(this.o.policy.request()) };
     }
-    this.sendPacket({ code: PppCode.ConfigureRequest, ...this.lastRequest });
+    this.sendPacket({ code: PppCode.ConfigureRequest, identifier: last.identifier, data: last.data });
     this.startTimer();
   }
 
   sca(e: FsmEvent): void {
     if (!('reply' in e) || !e.reply) return;
-    this.o.policy.peerAgreed(decodeOptions(e.packet.data));
+    const judged = this.judged;
+    this.o.policy.peerAgreed(judged?.packet === e.packet ? judged.options : decodeOptions(e.packet.data));
     this.sendPacket(e.reply);
   }
 
@@ -368,10 +379,12 @@ export class ControlProtocol implements FsmHost {
   startTimer(): void {
     if (this.disposed) return; // scr/str's own send may have disposed us
     if (this.timer) this.o.clock.clearTimeout(this.timer);
-    this.timer = this.o.clock.setTimeout(() => {
-      this.timer = undefined;
-      this.dispatch({ type: this.context.restart > 0 ? 'TO+' : 'TO-' });
-    }, this.o.restartMs);
+    this.timer = this.o.clock.setTimeout((this.onRestartTimer ??= () => this.restartExpired()), this.o.restartMs);
+  }
+
+  private restartExpired(): void {
+    this.timer = undefined;
+    this.dispatch({ type: this.context.restart > 0 ? 'TO+' : 'TO-' });
   }
 
   stopTimer(): void {

@@ -11,7 +11,7 @@
 import type { AuthProtocolName, AuthResult } from './auth/types.js';
 import { PPP_CHAP, PPP_PAP } from './auth/types.js';
 import { AuthPhase } from './auth-phase.js';
-import { ControlProtocol, type OptionPolicy, type ProtocolOwner } from './control-protocol.js';
+import { ControlProtocol, type ControlProtocolOptions, type OptionPolicy, type ProtocolOwner } from './control-protocol.js';
 import { decodeControl, decodeFrame, encodeControlFrame, PppCode, PppCodecError, PppProtocol, type ControlPacket } from './frame.js';
 import type { FsmStateName } from './fsm.js';
 import { Keepalive } from './keepalive.js';
@@ -42,7 +42,7 @@ export class PppEngine implements ProtocolOwner {
   private readonly lcpPolicy: LcpPolicy;
   private readonly net: NetworkPhase;
   private readonly auth: AuthPhase;
-  private readonly keepalive: Keepalive;
+  private readonly keepalive: Keepalive | undefined;
   private readonly authList: readonly AuthProtocolName[];
   private currentPhase: PppPhase = 'dead';
   private user: string | undefined;
@@ -66,14 +66,18 @@ export class PppEngine implements ProtocolOwner {
     this.lcp = this.makeProtocol('LCP', PppProtocol.LCP, this.lcpPolicy, resume?.lcp.fsm);
     this.net = new NetworkPhase(c, random, (n, p, policy, snap) => this.makeProtocol(n, p, policy, snap));
     this.auth = new AuthPhase({ role: c.role, config: c, emit: (f) => this.emit(f), done: (r, cause) => this.authDone(r, cause) });
-    this.keepalive = new Keepalive({
-      clock: c.clock,
-      intervalMs: c.echoIntervalMs ?? 30_000,
-      failures: c.echoFailures ?? 3,
-      random,
-      sendEcho: () => this.sendEchoRequest(),
-      dead: () => this.close('echo-timeout', `no reply to ${c.echoFailures ?? 3} LCP Echo-Requests`),
-    });
+    const intervalMs = c.echoIntervalMs ?? 30_000;
+    // No keepalive (a subscriber answers the LNS's echoes and sends none): nothing to keep per link.
+    if (intervalMs > 0) {
+      this.keepalive = new Keepalive({
+        clock: c.clock,
+        intervalMs,
+        failures: c.echoFailures ?? 3,
+        random,
+        sendEcho: () => this.sendEchoRequest(),
+        dead: () => this.close('echo-timeout', `no reply to ${c.echoFailures ?? 3} LCP Echo-Requests`),
+      });
+    }
     if (resume) this.restore(resume);
   }
 
@@ -88,9 +92,14 @@ export class PppEngine implements ProtocolOwner {
 
   private makeProtocol(name: string, protocol: number, policy: OptionPolicy, snapshot?: unknown): ControlProtocol {
     const c = this.c;
-    const limits = { maxConfigure: c.maxConfigure, maxTerminate: c.maxTerminate, maxFailure: c.maxFailure, hibernate: c.hibernate, snapshot };
-    const defined = Object.fromEntries(Object.entries(limits).filter(([, v]) => v !== undefined));
-    return new ControlProtocol({ name, protocol, policy, owner: this, clock: c.clock, restartMs: c.restartMs ?? 3000, ...defined });
+    const o: ControlProtocolOptions = { name, protocol, policy, owner: this, clock: c.clock, restartMs: c.restartMs ?? 3000 };
+    // Only the limits that are set (exactOptionalPropertyTypes): unset ones take the RFC defaults.
+    if (c.maxConfigure !== undefined) o.maxConfigure = c.maxConfigure;
+    if (c.maxTerminate !== undefined) o.maxTerminate = c.maxTerminate;
+    if (c.maxFailure !== undefined) o.maxFailure = c.maxFailure;
+    if (c.hibernate !== undefined) o.hibernate = c.hibernate;
+    if (snapshot !== undefined) o.snapshot = snapshot;
+    return new ControlProtocol(o);
   }
 
   get phase(): PppPhase {
@@ -112,19 +121,20 @@ export class PppEngine implements ProtocolOwner {
   private setPhase(p: PppPhase): void {
     if (p === this.currentPhase) return;
     this.currentPhase = p;
-    this.callback('onPhase', () => this.c.onPhase?.(p));
+    try {
+      this.c.onPhase?.(p);
+    } catch (err) {
+      this.callbackThrew('onPhase', err);
+    }
   }
 
   /**
    * The user's callbacks run inside automaton actions: an exception there would abandon the transition
-   * half done and reach the packet's caller. Log it instead; the link goes on.
+   * half done and reach the packet's caller. Log it instead; the link goes on. (Each call site has its
+   * own try/catch rather than a wrapper taking a closure: `send` runs for every frame.)
    */
-  private callback(name: string, fn: () => void): void {
-    try {
-      fn();
-    } catch (err) {
-      this.c.log?.error({ err, callback: name }, 'PPP engine callback threw');
-    }
+  private callbackThrew(name: string, err: unknown): void {
+    this.c.log?.error({ err, callback: name }, 'PPP engine callback threw');
   }
 
   /** The lower layer (the L2TP session) is up: negotiate LCP (RFC 1661 §3.3 Establish). */
@@ -152,7 +162,7 @@ export class PppEngine implements ProtocolOwner {
       this.linkUp();
       return { accepted: true, proxyAuth: false };
     }
-    this.keepalive.start();
+    this.keepalive?.start();
     this.setPhase('authenticate');
     this.auth.verifyProxy(req, v.auth, p.proxyAuth?.id ?? 0);
     return { accepted: true, proxyAuth: true };
@@ -161,10 +171,13 @@ export class PppEngine implements ProtocolOwner {
   /** A PPP frame from the peer. Never throws on bad input: malformed frames are counted and dropped. */
   receive(frame: Buffer): void {
     if (this.finished) return;
-    this.inbox.push(frame);
-    if (this.busy) return; // one of our callbacks delivered a frame synchronously: it waits its turn
+    if (this.busy) {
+      this.inbox.push(frame); // one of our callbacks delivered a frame synchronously: it waits its turn
+      return;
+    }
     this.busy = true;
     try {
+      this.handle(frame);
       for (let f = this.inbox.shift(); f !== undefined && !this.finished; f = this.inbox.shift()) this.handle(f);
     } finally {
       this.busy = false;
@@ -197,8 +210,12 @@ export class PppEngine implements ProtocolOwner {
         case PppProtocol.IPv4:
         case PppProtocol.IPv6:
           if (!this.net.enabled(protocol)) return this.rejectProtocol(protocol, payload);
-          if (this.net.ncpFor(protocol)?.layer === 'up') this.callback('onData', () => this.c.onData?.(protocol, payload));
-          else this.drop('network packet while its NCP is not Opened');
+          if (this.net.ncpFor(protocol)?.layer !== 'up') return this.drop('network packet while its NCP is not Opened');
+          try {
+            this.c.onData?.(protocol, payload);
+          } catch (err) {
+            this.callbackThrew('onData', err);
+          }
           return;
         default:
           return this.rejectProtocol(protocol, payload);
@@ -252,7 +269,11 @@ export class PppEngine implements ProtocolOwner {
   private emit(frame: Buffer): void {
     if (this.finished) return;
     this.counters.framesOut++;
-    this.callback('send', () => this.c.send(frame));
+    try {
+      this.c.send(frame);
+    } catch (err) {
+      this.callbackThrew('send', err);
+    }
   }
 
   peerMru(): number {
@@ -278,7 +299,11 @@ export class PppEngine implements ProtocolOwner {
   }
 
   layer(p: ControlProtocol, signal: PppLayerSignal): void {
-    if (this.c.onLayer) this.callback('onLayer', () => this.c.onLayer!(p.name as PppLayerName, signal));
+    try {
+      this.c.onLayer?.(p.name as PppLayerName, signal);
+    } catch (err) {
+      this.callbackThrew('onLayer', err);
+    }
     if (p === this.lcp) {
       if (signal === 'up') this.linkUp();
       else if (signal === 'down') this.linkDown();
@@ -303,7 +328,7 @@ export class PppEngine implements ProtocolOwner {
         // RFC 1661 §6.4: our own Magic-Number coming back means the link is looped.
         if (magic !== 0 && theirs === magic) this.loopSeen();
         else if (packet.code === PppCode.EchoRequest) this.echoReply(p, packet);
-        else this.keepalive.replied();
+        else this.keepalive?.replied();
         break;
       default: // Discard-Request: nothing to do
     }
@@ -312,14 +337,14 @@ export class PppEngine implements ProtocolOwner {
 
   /** ser (RFC 1661 §5.8): same Identifier, our Magic-Number, the rest of the data echoed. */
   echoReply(_p: ControlProtocol, packet: ControlPacket): void {
-    const data = Buffer.alloc(Math.max(4, packet.data.length));
+    const data = Buffer.allocUnsafe(Math.max(4, packet.data.length)); // every octet is written below
     data.writeUInt32BE(this.lcpPolicy.negotiated.magic >>> 0, 0);
-    packet.data.subarray(4).copy(data, 4);
+    if (packet.data.length > 4) packet.data.copy(data, 4, 4);
     this.emit(encodeControlFrame(PppProtocol.LCP, { code: PppCode.EchoReply, identifier: packet.identifier, data }));
   }
 
   private sendEchoRequest(): void {
-    const data = Buffer.alloc(4);
+    const data = Buffer.allocUnsafe(4);
     data.writeUInt32BE(this.lcpPolicy.negotiated.magic >>> 0, 0);
     this.counters.echoRequestsSent++;
     this.emit(encodeControlFrame(PppProtocol.LCP, { code: PppCode.EchoRequest, identifier: this.lcp.nextIdentifier(), data }));
@@ -341,7 +366,7 @@ export class PppEngine implements ProtocolOwner {
   // ---- phases ----
 
   private linkUp(): void {
-    this.keepalive.start();
+    this.keepalive?.start();
     const agreed = this.lcpPolicy.negotiated.auth;
     if (this.role === 'server' && this.authList.length > 0 && !agreed) return this.close('auth-refused', 'LCP opened without an authentication protocol');
     if (!agreed) return this.enterNetwork();
@@ -351,7 +376,7 @@ export class PppEngine implements ProtocolOwner {
   }
 
   private linkDown(): void {
-    this.keepalive.stop();
+    this.keepalive?.stop();
     this.auth.stop();
     this.net.lowerDown();
     if (this.currentPhase === 'terminate') return;
@@ -380,7 +405,11 @@ export class PppEngine implements ProtocolOwner {
     this.upFired = true;
     this.setPhase('opened');
     const info = this.upInfo();
-    this.callback('onUp', () => this.c.onUp?.(info));
+    try {
+      this.c.onUp?.(info);
+    } catch (err) {
+      this.callbackThrew('onUp', err);
+    }
   }
 
   upInfo(): PppUpInfo {
@@ -401,13 +430,17 @@ export class PppEngine implements ProtocolOwner {
   private finish(): void {
     if (this.finished) return;
     this.finished = true;
-    this.keepalive.stop();
+    this.keepalive?.stop();
     this.auth.stop();
     this.setPhase('dead');
     this.lcp.dispose();
     this.net.dispose();
     const reason = this.reason ?? { cause: 'negotiation-failed' as const, message: 'LCP finished' };
-    this.callback('onDown', () => this.c.onDown?.(reason));
+    try {
+      this.c.onDown?.(reason);
+    } catch (err) {
+      this.callbackThrew('onDown', err);
+    }
   }
 
   // ---- state ----
@@ -433,6 +466,6 @@ export class PppEngine implements ProtocolOwner {
     this.net.restore(s);
     this.currentPhase = s.phase;
     this.upFired = true;
-    this.keepalive.start(true);
+    this.keepalive?.start(true);
   }
 }

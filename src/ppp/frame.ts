@@ -139,9 +139,28 @@ export function encodeControl(p: ControlPacket): Buffer {
   return out;
 }
 
-/** A frame carrying one control packet: the common case of every send. */
+/**
+ * A frame carrying one control packet: the common case of every send, written in one buffer (the
+ * same octets as `encodeFrame(protocol, encodeControl(p), o)` without the intermediate packet).
+ */
 export function encodeControlFrame(protocol: number, p: ControlPacket, o?: EncodeFrameOptions): Buffer {
-  return encodeFrame(protocol, encodeControl(p), o);
+  const length = 4 + p.data.length;
+  if (length > 0xffff) throw new PppCodecError(`packet of ${length} octets`, 'packet.length', -1);
+  if (!isValidProtocol(protocol)) throw new PppCodecError(`invalid protocol 0x${protocol.toString(16)}`, 'frame.protocol', -1);
+  const head = (o?.addressControl ?? true) ? 4 : 2;
+  const out = Buffer.allocUnsafe(head + length);
+  if (head === 4) {
+    out[0] = ADDRESS;
+    out[1] = CONTROL;
+  }
+  out[head - 2] = protocol >> 8;
+  out[head - 1] = protocol & 0xff;
+  out[head] = p.code & 0xff;
+  out[head + 1] = p.identifier & 0xff;
+  out[head + 2] = length >> 8;
+  out[head + 3] = length & 0xff;
+  p.data.copy(out, head + 4);
+  return out;
 }
 
 export function decodeOptions(data: Buffer): PppOption[] {
@@ -184,26 +203,36 @@ export function optionEquals(a: PppOption, b: PppOption): boolean {
 
 export const u8Option = (type: number, v: number): PppOption => ({ type, data: Buffer.from([v & 0xff]) });
 export function u16Option(type: number, v: number, extra?: Buffer): PppOption {
-  const b = Buffer.alloc(2);
+  const b = Buffer.allocUnsafe(2);
   b.writeUInt16BE(v & 0xffff);
   return { type, data: extra ? Buffer.concat([b, extra]) : b };
 }
 export function u32Option(type: number, v: number): PppOption {
-  const b = Buffer.alloc(4);
+  const b = Buffer.allocUnsafe(4);
   b.writeUInt32BE(v >>> 0);
   return { type, data: b };
 }
 export const emptyOption = (type: number): PppOption => ({ type, data: Buffer.alloc(0) });
 
+/** Dotted quad → 4 octets: four groups of 1–3 decimal digits, each at most 255. */
 export function ipv4ToBuffer(addr: string): Buffer {
-  const parts = addr.split('.');
-  const b = Buffer.alloc(4);
-  if (parts.length !== 4) throw new PppCodecError(`not an IPv4 address: ${addr}`, 'ipv4', -1);
-  parts.forEach((p, i) => {
-    const n = /^\d{1,3}$/.test(p) ? Number(p) : NaN;
-    if (!(n >= 0 && n <= 255)) throw new PppCodecError(`not an IPv4 address: ${addr}`, 'ipv4', -1);
-    b[i] = n;
-  });
+  const b = Buffer.allocUnsafe(4); // every octet is written, or we throw
+  let part = 0;
+  let digits = 0;
+  let n = 0;
+  for (let i = 0; i <= addr.length; i++) {
+    const c = i < addr.length ? addr.charCodeAt(i) : 0x2e;
+    if (c >= 0x30 && c <= 0x39 && digits < 3) {
+      n = n * 10 + (c - 0x30);
+      digits++;
+    } else if (c === 0x2e && digits > 0 && n <= 255 && part < 4) {
+      b[part++] = n;
+      n = digits = 0;
+    } else {
+      throw new PppCodecError(`not an IPv4 address: ${addr}`, 'ipv4', -1);
+    }
+  }
+  if (part !== 4) throw new PppCodecError(`not an IPv4 address: ${addr}`, 'ipv4', -1);
   return b;
 }
 

@@ -293,7 +293,10 @@ export class PlainPppFsm {
       return;
     }
     const c = cell.assigns ? { ...this.context } : this.context;
-    for (const step of cell.steps) {
+    const steps = cell.steps;
+    // An index loop: this runs for every event of every link, also before it is optimized (no iterator).
+    for (let i = 0; i < steps.length; i++) {
+      const step = steps[i]!;
       switch (step.type) {
         case 'irc':
           c.restart = step.params?.kind === 'terminate' ? c.maxTerminate : c.maxConfigure;

@@ -78,7 +78,7 @@ export class LcpPolicy implements OptionPolicy {
   private askMagic = true;
   /** Server: the protocol we ask for now; protocols the peer Nak'd are not asked again. */
   private authChoice: AuthProtocolName | undefined;
-  private readonly authRefused = new Set<AuthProtocolName>();
+  private authRefused: Set<AuthProtocolName> | undefined; // server only: made on the first Nak
   /** Configure-Requests seen carrying our own Magic-Number. */
   loopbacks = 0;
   readonly negotiated: LcpNegotiated = { mru: DEFAULT_MRU, peerMru: DEFAULT_MRU, magic: 0, peerMagic: 0, peerPfc: false, peerAcfc: false };
@@ -192,9 +192,9 @@ export class LcpPolicy implements OptionPolicy {
       } else if (o.type === LcpOption.AuthenticationProtocol && this.o.role === 'server') {
         // §6.2: the peer names the protocol it prefers; take it if we offer it, else our next one.
         // A protocol the peer Nak'd is not offered again, so this ends.
-        if (this.authChoice) this.authRefused.add(this.authChoice);
+        if (this.authChoice) (this.authRefused ??= new Set()).add(this.authChoice);
         const s = parseAuthOption(o.data);
-        const usable = (a: AuthProtocolName | undefined) => a !== undefined && this.o.auth.includes(a) && !this.authRefused.has(a);
+        const usable = (a: AuthProtocolName | undefined) => a !== undefined && this.o.auth.includes(a) && !this.authRefused?.has(a);
         this.authChoice = usable(s) ? s : this.o.auth.find(usable);
         if (!this.authChoice) return 'the peer refuses every authentication protocol we offer';
       }

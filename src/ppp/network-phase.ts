@@ -102,12 +102,16 @@ export class NetworkPhase {
 
   /** Every NCP has settled (Opened or given up) and one is Opened. */
   get up(): boolean {
-    const n = this.ncps;
-    return n.some((p) => p.layer === 'up') && n.every((p) => p.layer !== 'down');
+    // Asked on every NCP layer signal: the two NCPs read directly (`ncps` makes an array).
+    const v4 = this.ipcp?.layer;
+    const v6 = this.ipv6cp?.layer;
+    return (v4 === 'up' || v6 === 'up') && v4 !== 'down' && v6 !== 'down';
   }
 
   get allFinished(): boolean {
-    return this.ncps.every((p) => p.layer === 'finished');
+    const v4 = this.ipcp?.layer;
+    const v6 = this.ipv6cp?.layer;
+    return (v4 === undefined || v4 === 'finished') && (v6 === undefined || v6 === 'finished');
   }
 
   /** LCP left Opened: the NCPs' lower layer is down (RFC 1661 §4.3 Down). */

@@ -41,8 +41,28 @@ export interface AuthCredentials {
 
 export const DEFAULT_MAX_TRANSMISSIONS = 10;
 
+/**
+ * Octets from the CSPRNG, drawn a block at a time: a `randomBytes` call per link (a PAP Identifier is
+ * one octet) cost more than the rest of the link's PAP exchange in the load generator's profile. The
+ * octets handed out are views of a block that is never reused, so a caller may keep them.
+ */
+const RANDOM_BLOCK_OCTETS = 4096;
+let randomBlock = Buffer.alloc(0);
+let randomOffset = 0;
+
+function blockRandomBytes(n: number): Buffer {
+  if (n > RANDOM_BLOCK_OCTETS / 16) return randomBytes(n);
+  if (randomOffset + n > randomBlock.length) {
+    randomBlock = randomBytes(RANDOM_BLOCK_OCTETS);
+    randomOffset = 0;
+  }
+  const out = randomBlock.subarray(randomOffset, randomOffset + n);
+  randomOffset += n;
+  return out;
+}
+
 export function randomSource(options: AuthOptions): (octets: number) => Buffer {
-  return options.random ?? ((n) => randomBytes(n));
+  return options.random ?? blockRandomBytes;
 }
 
 export function maxTransmissions(options: { maxTransmissions?: number }): number {

@@ -19,9 +19,12 @@ export function authProtocolOptionData(name: AuthProtocolName): Buffer {
   return Buffer.from(OPTION_DATA[name]);
 }
 
+/** OPTION_DATA's entries, listed once: every received Authentication-Protocol option is looked up here. */
+const OPTION_ENTRIES = Object.entries(OPTION_DATA) as [AuthProtocolName, readonly number[]][];
+
 /** The protocol an Authentication-Protocol option's data asks for, or undefined if we do not do it. */
 export function authProtocolOfOptionData(data: Uint8Array): AuthProtocolName | undefined {
-  for (const [name, want] of Object.entries(OPTION_DATA) as [AuthProtocolName, readonly number[]][]) {
+  for (const [name, want] of OPTION_ENTRIES) {
     if (data.length === want.length && want.every((b, i) => data[i] === b)) return name;
   }
   return undefined;

@@ -85,10 +85,21 @@ export function decodeChap(packet: Uint8Array): ChapPacket {
 
 function withHeader(code: number, id: number, data: readonly Uint8Array[], proto: string): Buffer {
   if (!Number.isInteger(id) || id < 0 || id > 255) throw new PppAuthError(`Identifier ${id} is not an octet`, `${proto}.identifier`);
-  const length = data.reduce((n, d) => n + d.length, HEADER_OCTETS);
+  let length = HEADER_OCTETS;
+  for (let i = 0; i < data.length; i++) length += data[i]!.length;
   if (length > MAX_PACKET_OCTETS) throw new PppAuthError(`packet of ${length} octets does not fit Length`, `${proto}.length`);
-  const head = Buffer.from([code, id, length >> 8, length & 0xff]);
-  return Buffer.concat([head, ...data]);
+  // One buffer written in place (every octet is set), not a header buffer concatenated with the fields.
+  const out = Buffer.allocUnsafe(length);
+  out[0] = code;
+  out[1] = id;
+  out[2] = length >> 8;
+  out[3] = length & 0xff;
+  let off = HEADER_OCTETS;
+  for (let i = 0; i < data.length; i++) {
+    out.set(data[i]!, off);
+    off += data[i]!.length;
+  }
+  return out;
 }
 
 function octetLength(value: Uint8Array, max: number, field: string): Buffer {
