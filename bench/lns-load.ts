@@ -236,12 +236,14 @@ async function drive(lns: Lns, args: string[], o: { json: string; marker: string
   const running = () => proc.exitCode === null && proc.signalCode === null;
   try {
     const up = new LogTail(lns.log, o.marker);
+    // What a warm-up run logged before this one is not this run's.
+    const before = up.poll();
     const t0 = Date.now();
     let settled: Drive['settled'] = 'time bound';
     let last = -1;
     let lastChange = t0;
     for (; Date.now() - t0 < o.sizes.setupBoundSeconds * 1000; await sleep(500)) {
-      const n = up.poll();
+      const n = up.poll() - before;
       if (n >= o.planned) settled = 'all up';
       else if (!running()) settled = 'generator exited';
       else if (n !== last) [last, lastChange] = [n, Date.now()];
@@ -254,7 +256,7 @@ async function drive(lns: Lns, args: string[], o: { json: string; marker: string
     await stopChild(proc, exited, 'SIGINT', 60_000);
     const report = JSON.parse(await readFile(o.json, 'utf8').catch(() => 'null')) as LoadReport | null;
     if (!report) throw new Error(`l2tp-load wrote no report (${commandLine(argv)}): ${out}`);
-    return { command: commandLine(argv), settled, upAtL2tpd: up.poll(), memory, idle, report };
+    return { command: commandLine(argv), settled, upAtL2tpd: up.poll() - before, memory, idle, report };
   } finally {
     await stopChild(proc, exited, 'SIGKILL', 10_000);
   }
