@@ -59,6 +59,10 @@ export class Session implements SessionActions {
   /**
    * Deliver an event. Like an XState actor's observer, what follows runs once the transition is
    * complete: the pseudowire starts (it creates automata of its own) and the change is reported.
+   * Unlike the observer it runs once per `send`, not per step: an event queued by an action of the same
+   * session would be handled before the pseudowire starts. No action does that today (`sessionUp` is
+   * always a cell's last action, and `closed` only removes the session); a host hook per step is the
+   * fix if one ever must.
    */
   dispatch(e: SessionEvent): void {
     const changed = this.fsm.send(e, this);
