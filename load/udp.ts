@@ -8,6 +8,7 @@
  */
 import dgram from 'node:dgram';
 import net from 'node:net';
+import { sizeBuffers } from '../src/workers/sockets.js';
 
 export type PacketSink = (buf: Buffer, rinfo: dgram.RemoteInfo) => void;
 
@@ -50,12 +51,7 @@ export function openSocket(family: 4 | 6, address: string | undefined, port: num
       sock.off('error', fail);
       // Sends carry no callback (a closure and a nextTick per packet): their errors arrive here.
       sock.on('error', onError);
-      try {
-        sock.setRecvBufferSize(BUFFER_BYTES);
-        sock.setSendBufferSize(BUFFER_BYTES);
-      } catch {
-        /* the kernel keeps its limit */
-      }
+      sizeBuffers(sock, BUFFER_BYTES);
       sock.on('message', sink);
       resolve(sock);
     });

@@ -121,20 +121,20 @@ export class PppEngine implements ProtocolOwner {
   private setPhase(p: PppPhase): void {
     if (p === this.currentPhase) return;
     this.currentPhase = p;
-    try {
-      this.c.onPhase?.(p);
-    } catch (err) {
-      this.callbackThrew('onPhase', err);
-    }
+    this.invoke('onPhase', this.c.onPhase, p, undefined);
   }
 
   /**
    * The user's callbacks run inside automaton actions: an exception there would abandon the transition
-   * half done and reach the packet's caller. Log it instead; the link goes on. (Each call site has its
-   * own try/catch rather than a wrapper taking a closure: `send` runs for every frame.)
+   * half done and reach the packet's caller. Log it instead; the link goes on. The callback and its
+   * arguments are passed, not a closure around them: `send` runs for every frame.
    */
-  private callbackThrew(name: string, err: unknown): void {
-    this.c.log?.error({ err, callback: name }, 'PPP engine callback threw');
+  private invoke<A, B>(name: string, fn: ((a: A, b: B) => void) | undefined, a: A, b: B): void {
+    try {
+      fn?.call(this.c, a, b);
+    } catch (err) {
+      this.c.log?.error({ err, callback: name }, 'PPP engine callback threw');
+    }
   }
 
   /** The lower layer (the L2TP session) is up: negotiate LCP (RFC 1661 §3.3 Establish). */
@@ -211,11 +211,7 @@ export class PppEngine implements ProtocolOwner {
         case PppProtocol.IPv6:
           if (!this.net.enabled(protocol)) return this.rejectProtocol(protocol, payload);
           if (this.net.ncpFor(protocol)?.layer !== 'up') return this.drop('network packet while its NCP is not Opened');
-          try {
-            this.c.onData?.(protocol, payload);
-          } catch (err) {
-            this.callbackThrew('onData', err);
-          }
+          this.invoke('onData', this.c.onData, protocol, payload);
           return;
         default:
           return this.rejectProtocol(protocol, payload);
@@ -269,11 +265,7 @@ export class PppEngine implements ProtocolOwner {
   private emit(frame: Buffer): void {
     if (this.finished) return;
     this.counters.framesOut++;
-    try {
-      this.c.send(frame);
-    } catch (err) {
-      this.callbackThrew('send', err);
-    }
+    this.invoke('send', this.c.send, frame, undefined);
   }
 
   peerMru(): number {
@@ -299,11 +291,7 @@ export class PppEngine implements ProtocolOwner {
   }
 
   layer(p: ControlProtocol, signal: PppLayerSignal): void {
-    try {
-      this.c.onLayer?.(p.name as PppLayerName, signal);
-    } catch (err) {
-      this.callbackThrew('onLayer', err);
-    }
+    this.invoke('onLayer', this.c.onLayer, p.name as PppLayerName, signal);
     if (p === this.lcp) {
       if (signal === 'up') this.linkUp();
       else if (signal === 'down') this.linkDown();
@@ -405,11 +393,7 @@ export class PppEngine implements ProtocolOwner {
     this.upFired = true;
     this.setPhase('opened');
     const info = this.upInfo();
-    try {
-      this.c.onUp?.(info);
-    } catch (err) {
-      this.callbackThrew('onUp', err);
-    }
+    this.invoke('onUp', this.c.onUp, info, undefined);
   }
 
   upInfo(): PppUpInfo {
@@ -436,11 +420,7 @@ export class PppEngine implements ProtocolOwner {
     this.lcp.dispose();
     this.net.dispose();
     const reason = this.reason ?? { cause: 'negotiation-failed' as const, message: 'LCP finished' };
-    try {
-      this.c.onDown?.(reason);
-    } catch (err) {
-      this.callbackThrew('onDown', err);
-    }
+    this.invoke('onDown', this.c.onDown, reason, undefined);
   }
 
   // ---- state ----
