@@ -8,6 +8,7 @@
  */
 import { Command, Option } from 'commander';
 import pino from 'pino';
+import { logSink } from '../util/log-sink.js';
 import { ConfigError, type ConfigOverrides } from '../config/index.js';
 import { Daemon, VERSION } from './daemon.js';
 
@@ -34,7 +35,7 @@ async function main(argv: string[]): Promise<number> {
     ...(opts.dataplane ? { dataplane: opts.dataplane } : {}),
     ...(opts.logLevel ? { logLevel: opts.logLevel } : {}),
   };
-  const log = pino({ level: opts.logLevel ?? 'info', base: { pid: process.pid } });
+  const log = pino({ level: opts.logLevel ?? 'info', base: { pid: process.pid } }, logSink());
   if (opts.workers !== undefined && (!Number.isInteger(opts.workers) || opts.workers < 1 || opts.workers > 256)) {
     process.stderr.write('l2tpd: --workers must be an integer 1..256\n');
     return 2;

@@ -6,6 +6,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import pino from 'pino';
+import { logSink } from '../util/log-sink.js';
 import { parseConfig, type Config } from '../config/index.js';
 import { policyFromConfig } from '../daemon/policy.js';
 import { NullDataPlane } from '../dataplane/null.js';
@@ -31,7 +32,7 @@ function buildConfig(text: string | null, file: string | null, overrides: Record
 }
 
 async function start(init: ShardInit): Promise<void> {
-  const log = pino({ level: init.logLevel, base: { shard: init.index } });
+  const log = pino({ level: init.logLevel, base: { shard: init.index } }, logSink());
   let config = buildConfig(init.configText, init.configFile, init.overrides);
   let policy = policyFromConfig(config);
   const clock = new TimerWheel();
@@ -81,13 +82,18 @@ async function start(init: ShardInit): Promise<void> {
         return;
       case 'rpc':
         handleShardRpc(shard, m.method, m.params, log, ppp).then(
-          (result) => post({ type: 'rpc-result', id: m.id, result }),
-          (e: unknown) =>
+          (result) => {
+            logSink().flushSync(); // the caller may stop this worker as soon as it has the answer
+            post({ type: 'rpc-result', id: m.id, result });
+          },
+          (e: unknown) => {
+            logSink().flushSync();
             post({
               type: 'rpc-result',
               id: m.id,
               error: { code: e instanceof ShardError ? e.code : 'internal', message: e instanceof Error ? e.message : String(e) },
-            }),
+            });
+          },
         );
         return;
       case 'config':
