@@ -11,16 +11,18 @@
  *    l2tpd before it had any tunnel.
  * l2tp-load runs without --hold, bounded by --duration; once l2tpd's log shows every session up (or the count stops
  * moving) the bench measures, then SIGINT makes l2tp-load send StopCCN and write its report. Sizes: env knobs below.
+ * BENCH_LOAD_CHARTS=DIR also writes SVG charts of the runs there (bench/lns-load-charts.ts), listed in `charts`.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readProcCpu } from '../load/cpu.js';
 import type { LatencySummary, LoadReport } from '../load/report.js';
 import { MgmtClient } from '../src/mgmt/client.js';
+import { lnsLoadCharts, type ChartFile } from './lns-load-charts.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 /** The checkout: two levels up from dist/bench, one from bench/ (vitest runs the source). */
@@ -354,20 +356,40 @@ async function run({ dir, sizes, progress }: Ctx, s: RunSpec) {
   }
 }
 
-export async function runLnsLoadBench(sizes: LnsLoadSizes = sizesFromEnv(), progress = (line: string) => void process.stderr.write(line)): Promise<unknown> {
+/** Writes the charts into `dir` (created); their paths, relative to the checkout when inside it. */
+async function writeCharts(dir: string, charts: ChartFile[]): Promise<string[]> {
+  const abs = path.resolve(dir);
+  await mkdir(abs, { recursive: true });
+  const written: string[] = [];
+  for (const c of charts) {
+    const file = path.join(abs, c.file);
+    await writeFile(file, c.svg);
+    written.push(file.startsWith(ROOT + path.sep) ? path.relative(ROOT, file) : file);
+  }
+  return written;
+}
+
+export async function runLnsLoadBench(
+  sizes: LnsLoadSizes = sizesFromEnv(),
+  progress = (line: string) => void process.stderr.write(line),
+  chartsDir: string | undefined = process.env['BENCH_LOAD_CHARTS'] || undefined,
+): Promise<unknown> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'bench-lns-load-'));
   const ctx = { dir, sizes, progress };
   try {
     const { rateTunnels: tunnels, rateSessionsPerTunnel: perTunnel } = sizes;
     // 1. Set-up rate without PPP, offered faster than l2tpd can go (the bound is --max-outstanding).
-    const rate = (await run(ctx, { name: 'rate', n: 1, config: L2TP_ONLY, tunnels, perTunnel, rate: 100_000, warmup: true })).out;
+    const rateRun = await run(ctx, { name: 'rate', n: 1, config: L2TP_ONLY, tunnels, perTunnel, rate: 100_000, warmup: true });
+    const rate = rateRun.out;
 
     // 3. Call set-up latency at half that rate; and, to show how much of it is l2tpd's delayed acknowledgement of
     // the ICCN (RFC 2661 §5.8, ack_delay 100 ms by default), the same with ack_delay 0 (a ZLB at once).
     const half = rate.sustainedPerSecond ? Math.max(1, Math.round(rate.sustainedPerSecond / 2)) : null;
-    const halfRate = half === null ? null : { rate: half, ...(await run(ctx, { name: 'half-rate', n: 2, config: L2TP_ONLY, tunnels, perTunnel, rate: half, warmup: true })).out };
+    const halfRun = half === null ? null : await run(ctx, { name: 'half-rate', n: 2, config: L2TP_ONLY, tunnels, perTunnel, rate: half, warmup: true });
+    const halfRate = half === null || !halfRun ? null : { rate: half, ...halfRun.out };
     const noDelay = L2TP_ONLY.replace('hello_interval: 60s\n', 'hello_interval: 60s\n    ack_delay: 0ms\n');
-    const halfRateAck0 = half === null ? null : { rate: half, ...(await run(ctx, { name: 'half-rate-ack-delay-0', n: 3, config: noDelay, tunnels, perTunnel, rate: half, warmup: true })).out };
+    const halfAck0Run = half === null ? null : await run(ctx, { name: 'half-rate-ack-delay-0', n: 3, config: noDelay, tunnels, perTunnel, rate: half, warmup: true });
+    const halfRateAck0 = half === null || !halfAck0Run ? null : { rate: half, ...halfAck0Run.out };
 
     // 2. With PPP: LCP + PAP + IPCP, users from a local file, addresses from a pool; then idle with LCP echoes.
     const pppPlanned = sizes.pppTunnels * sizes.pppSessionsPerTunnel;
@@ -424,7 +446,10 @@ export async function runLnsLoadBench(sizes: LnsLoadSizes = sizesFromEnv(), prog
       `run 2: ${sizes.pppTunnels} × ${sizes.pppSessionsPerTunnel} PPP subscribers, --rate ${sizes.pppRate}; idle ${sizes.idleSeconds} s with lcp_echo_interval 30s and hello_interval 60s`,
       `runs 4 and 5: ${sizes.heldTunnels} × ${sizes.heldSessionsPerTunnel} sessions WITHOUT PPP (PPP set-up is several times slower than L2TP alone, too slow for that scale here): idle ${sizes.idleSeconds} s with hello_interval 60s, no LCP echo`,
     ];
-    return { conditions, targets, withoutPpp: rate, withPpp, latencyAtHalfRate: halfRate, latencyAtHalfRateAckDelay0: halfRateAck0, held };
+    // Drawn from the reports in memory: the temporary directory that holds their files goes below.
+    const runs = { rate: rateRun.d.report, halfRate: halfRun?.d.report, halfRateAckDelay0: halfAck0Run?.d.report, ppp: ppp.d.report, held: h.d.report };
+    const charts = chartsDir ? await writeCharts(chartsDir, lnsLoadCharts(runs)) : null;
+    return { conditions, targets, withoutPpp: rate, withPpp, latencyAtHalfRate: halfRate, latencyAtHalfRateAckDelay0: halfRateAck0, held, ...(charts ? { charts } : {}) };
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

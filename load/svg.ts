@@ -15,14 +15,14 @@ const W = 760;
 const H = 260;
 const M = { l: 64, r: 16, t: 28, b: 40 };
 
-/** 1, 2, 5 × 10^k steps giving about `n` ticks up to `max`. */
+/** 1, 2, 5 × 10^k steps giving about `n` ticks from 0 to the first at or above `max` (the top of a scale). */
 export function niceTicks(max: number, n = 5): number[] {
   if (!(max > 0)) return [0];
   const raw = max / n;
   const mag = 10 ** Math.floor(Math.log10(raw));
   const step = [1, 2, 5, 10].map((f) => f * mag).find((s) => s >= raw) ?? 10 * mag;
-  const out: number[] = [];
-  for (let v = 0; v <= max * 1.0001 + step / 2 && out.length < 50; v += step) out.push(Math.round(v * 1e6) / 1e6);
+  const out: number[] = [0];
+  while (out[out.length - 1]! < max * 0.9999 && out.length < 50) out.push(Math.round(out.length * step * 1e6) / 1e6);
   return out;
 }
 
@@ -83,8 +83,15 @@ export function lineChart(o: { id: string; title: string; xs: number[]; series: 
   return parts.join('');
 }
 
+/** A labelled vertical line on a histogram at `ms` (a target, a percentile); drawn only inside the buckets' range. */
+export interface Mark {
+  ms: number;
+  label: string;
+  color: string;
+}
+
 /** Bars over log-spaced buckets: `lows` has one more entry than `counts` (the last upper bound). */
-export function histogramChart(o: { id: string; title: string; lows: number[]; counts: number[]; color: string }): string {
+export function histogramChart(o: { id: string; title: string; lows: number[]; counts: number[]; color: string; marks?: Mark[] }): string {
   const pw = W - M.l - M.r;
   const ph = H - M.t - M.b;
   const n = o.counts.length;
@@ -125,9 +132,29 @@ export function histogramChart(o: { id: string; title: string; lows: number[]; c
       parts.push(`<text x="${X(v).toFixed(1)}" y="${H - M.b + 16}" text-anchor="middle" font-size="11" fill="#555">${fmt(v)}</text>`);
     }
   }
+  (o.marks ?? []).forEach((m, k) => {
+    if (!(m.ms >= o.lows[0]! && m.ms <= o.lows[n]!)) return;
+    const x = X(m.ms);
+    const left = x > M.l + pw * 0.7; // the label on the side with room; a white halo keeps it legible over a bar or line
+    parts.push(`<line x1="${x.toFixed(1)}" x2="${x.toFixed(1)}" y1="${M.t}" y2="${M.t + ph}" stroke="${m.color}" stroke-width="1.5" stroke-dasharray="5 3"/>`);
+    parts.push(`<text x="${(left ? x - 4 : x + 4).toFixed(1)}" y="${M.t + 14 + k * 14}"${left ? ' text-anchor="end"' : ''} font-size="11" fill="${m.color}" stroke="#fff" stroke-width="3" paint-order="stroke">${esc(m.label)}</text>`);
+  });
   parts.push(`<text x="${M.l + pw / 2}" y="${H - 6}" text-anchor="middle" font-size="12" fill="#333">milliseconds (log scale)</text>`);
   parts.push(`<text x="14" y="${M.t + ph / 2}" transform="rotate(-90 14 ${M.t + ph / 2})" text-anchor="middle" font-size="12" fill="#333">count</text>`);
   parts.push(`<rect x="${M.l}" y="${M.t}" width="${pw}" height="${ph}" fill="none" stroke="#bbb"/>`);
   parts.push('</svg>');
+  return parts.join('');
+}
+
+/**
+ * Charts of this file stacked in one standalone SVG document (a file of its own rather than inline in HTML):
+ * a white background, since viewers (a dark-mode page) may show through a transparent one.
+ */
+export function chartDocument(title: string, charts: string[]): string {
+  const h = H * charts.length;
+  const parts = [`<svg xmlns="http://www.w3.org/2000/svg" font-family="sans-serif" viewBox="0 0 ${W} ${h}" width="${W}" height="${h}" role="img" aria-label="${esc(title)}">`];
+  parts.push(`<title>${esc(title)}</title><rect width="${W}" height="${h}" fill="#fff"/>`);
+  charts.forEach((c, i) => parts.push(`<g transform="translate(0 ${i * H})">${c}</g>`));
+  parts.push('</svg>\n');
   return parts.join('');
 }

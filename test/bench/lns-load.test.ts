@@ -3,7 +3,10 @@
  * real l2tp-load, built in dist/ by `npm test`) and its JSON has the shape docs/benchmarks.md reads. No timing
  * is checked: the numbers belong to the machine.
  */
-import { describe, expect, it } from 'vitest';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { runLnsLoadBench } from '../../bench/lns-load.js';
 import { requireBuild } from '../support/daemon.js';
 
@@ -20,12 +23,15 @@ interface Out {
   withPpp: Setup & { phasesMs: Record<'lcp' | 'auth' | 'ipcp', { p50: number | null; p99: number | null }>; idle: { percentOfOneCore: number | null; sessions: number } };
   latencyAtHalfRate: (Setup & { rate: number; load: string }) | null;
   latencyAtHalfRateAckDelay0: (Setup & { l2tpd: { config: string } }) | null;
+  charts?: string[];
   held: Setup & { rss: { bytesPerSession: number | null }; extrapolationTo1M: { what: string; rssBytes: number | null }; idle: { l2tpdCpuSeconds: number | null }; idleWithoutTunnels: { seconds: number } | null };
 }
 
 describe('bench lns-load', () => {
   it('sets up, holds and idles sessions through l2tpd and reports every target', { timeout: 120_000 }, async () => {
     requireBuild();
+    const chartsDir = mkdtempSync(path.join(os.tmpdir(), 'bench-lns-load-charts-'));
+    onTestFinished(() => rmSync(chartsDir, { recursive: true, force: true }));
     const out = (await runLnsLoadBench({
       rateTunnels: 2,
       rateSessionsPerTunnel: 10,
@@ -37,7 +43,7 @@ describe('bench lns-load', () => {
       idleSeconds: 1,
       setupBoundSeconds: 60,
       warmupSessions: 20,
-    }, () => undefined)) as Out;
+    }, () => undefined, chartsDir)) as Out;
 
     // l2tpd's own count of this run's sessions, not the warm-up's.
     expect(out.withoutPpp.sessions).toMatchObject({ planned: 20, established: 20, failed: 0, upAtL2tpd: 20 });
@@ -74,5 +80,10 @@ describe('bench lns-load', () => {
     // 20 sessions are not a million: that target cannot be met by a small run.
     expect(out.targets[4]!.met).toBe(false);
     expect(out.conditions.join(' ')).toMatch(/WITHOUT PPP/);
+
+    // BENCH_LOAD_CHARTS: the charts drawn from the runs' reports, written where asked.
+    expect(out.charts!.map((f) => path.basename(f))).toEqual(['lns-load-setup-rate.svg', 'lns-load-sessions.svg', 'lns-load-call-latency.svg']);
+    for (const f of out.charts!) expect(readFileSync(f, 'utf8')).toMatch(/^<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg"[^]*<\/svg>\n$/);
+    expect(readFileSync(out.charts![0]!, 'utf8')).toContain('held (no PPP), 20');
   });
 });

@@ -6,7 +6,25 @@ import { allowedAddress, expandTemplate, LoadOptionError, parseSources, parseTar
 import { oneSecondRate } from '../../load/report.js';
 import { planWorkers, timeLimitMs } from '../../load/run.js';
 import { newHistogram, quantile, recordLatency } from '../../load/stats.js';
+import { niceTicks } from '../../load/svg.js';
 import { makeTempDir } from '../support/tmp.js';
+
+describe('chart scale', () => {
+  it('niceTicks ends at or above the maximum (a line or bar never runs past the top), in 1-2-5 steps from 0', () => {
+    expect(niceTicks(1200)).toEqual([0, 500, 1000, 1500]);
+    expect(niceTicks(115)).toEqual([0, 50, 100, 150]);
+    expect(niceTicks(100)).toEqual([0, 20, 40, 60, 80, 100]);
+    expect(niceTicks(0)).toEqual([0]);
+    fc.assert(
+      fc.property(fc.double({ min: 1e-3, max: 1e9, noNaN: true }), (max) => {
+        const t = niceTicks(max);
+        expect(t[0]).toBe(0);
+        expect(t[t.length - 1]!).toBeGreaterThanOrEqual(max * 0.9999);
+        expect(t.length).toBeLessThanOrEqual(12);
+      }),
+    );
+  });
+});
 
 describe('latency histogram', () => {
   it('quantiles are within one bucket (±4.5%) of the exact order statistic', () => {
