@@ -17,6 +17,8 @@ export interface TunnelOptions {
   retransmitCapMs: number;
   maxRetransmits: number;
   ackDelayMs: number;
+  /** Absent in records written before it existed: the control channel's default. */
+  ackDelayUnansweredMs?: number;
   hostName: string;
   vendorName: string;
   /** L2TPv3 Router ID (RFC 3931 §5.4.3). */
@@ -72,6 +74,7 @@ export const DEFAULT_TUNNEL_OPTIONS: TunnelOptions = {
   retransmitCapMs: 8000,
   maxRetransmits: 5,
   ackDelayMs: 100,
+  ackDelayUnansweredMs: 0,
   hostName: 'l2tpd',
   vendorName: 'l2tpd',
   routerId: 1,

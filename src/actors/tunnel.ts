@@ -44,6 +44,12 @@ import type { Refusal, TunnelActions, TunnelContext, TunnelStateName } from './t
 type Inbound = { inbound: DecodedControl } | { malformed: L2tpCodecError; messageType: number | undefined; sessionId: number };
 type ChannelItem = ControlMessage | Inbound;
 
+/**
+ * Messages this end answers with one of its own, which carries the ack (so it may wait ack_delay for it); the
+ * rest (ICCN, SCCCN, OCRP, OCCN, CDN, StopCCN, HELLO, WEN, SLI) get no reply: ack_delay_unanswered applies.
+ */
+const ANSWERED = new Set<number>([MessageTypes.SCCRQ, MessageTypes.SCCRP, MessageTypes.ICRQ, MessageTypes.ICRP, MessageTypes.OCRQ]);
+
 const SESSION_MESSAGES = new Set<number>([
   MessageTypes.ICRQ, MessageTypes.ICRP, MessageTypes.ICCN, MessageTypes.OCRQ, MessageTypes.OCRP, MessageTypes.OCCN,
   MessageTypes.CDN, MessageTypes.WEN, MessageTypes.SLI,
@@ -129,12 +135,14 @@ export class Tunnel implements TunnelActions {
         retransmitCapMs: o.retransmitCapMs,
         maxRetransmits: o.maxRetransmits,
         ackDelayMs: o.ackDelayMs,
+        ...(o.ackDelayUnansweredMs !== undefined ? { ackDelayUnansweredMs: o.ackDelayUnansweredMs } : {}),
         helloIntervalMs: o.helloIntervalMs,
         helloJitterMs: Math.min(5000, Math.floor(o.helloIntervalMs / 10)),
       },
       {
         transmit: (ns, nr, msg) => this.transmit(ns, nr, msg),
         deliver: (msg) => this.deliver(msg),
+        answers: (item) => !('inbound' in item) || ANSWERED.has(item.inbound.message.messageType ?? -1),
         dead: (reason) => this.actor.send({ type: 'DEAD', reason: `control channel dead: ${reason}` }),
         idle: () => {
           if (this.established) this.send(MessageTypes.HELLO, []);

@@ -60,7 +60,7 @@ export function resolveProfiles(file: ConfigFile, hostname: string, aaa: AaaConf
       hideAvps: p.hide_avps, digest: p.digest, receiveWindowSize: p.receive_window_size,
       helloIntervalMs: p.hello_interval, retransmitInitialMs: p.retransmit.initial,
       retransmitCapMs: p.retransmit.cap, maxRetransmits: p.retransmit.max_retries,
-      ackDelayMs: p.ack_delay, hostName: p.host_name ?? hostname,
+      ackDelayMs: p.ack_delay, ackDelayUnansweredMs: p.ack_delay_unanswered, hostName: p.host_name ?? hostname,
     };
   });
 

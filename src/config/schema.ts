@@ -79,6 +79,8 @@ const tunnelProfileSchema = section({
   }).optional(),
   // RFC 2661 §5.8 forbids withholding acks; half a second stays far below the peer's 1 s timer.
   ack_delay: duration(0, 500).optional(),
+  // Acks of messages we do not answer (ICCN, SCCCN, CDN, HELLO...): capped by ack_delay.
+  ack_delay_unanswered: duration(0, 500).optional(),
   host_name: text().optional(),
 });
 

@@ -62,6 +62,7 @@ export interface TunnelProfile {
   readonly retransmitCapMs: number;
   readonly maxRetransmits: number;
   readonly ackDelayMs: number;
+  readonly ackDelayUnansweredMs: number;
   /** Host Name AVP for tunnels of this profile (the system hostname unless overridden). */
   readonly hostName: string;
 }

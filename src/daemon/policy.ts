@@ -31,6 +31,7 @@ export function tunnelOptions(
     retransmitCapMs: tp.retransmitCapMs,
     maxRetransmits: tp.maxRetransmits,
     ackDelayMs: tp.ackDelayMs,
+    ackDelayUnansweredMs: tp.ackDelayUnansweredMs,
     hostName: tp.hostName || config.system.hostname || os.hostname(),
     vendorName: VENDOR,
     routerId: config.system.routerId,

@@ -40,6 +40,11 @@ export interface ControlChannelConfig {
   maxRetransmits?: number;
   /** How long an acknowledgement may wait for an outgoing message to ride on before a ZLB is sent. */
   ackDelayMs?: number;
+  /**
+   * The same for a message the owner does not answer (`hooks.answers` says false: ICCN, SCCCN, CDN, HELLO...):
+   * only unrelated messages could carry its ack, so it waits at most this long (never longer than ackDelayMs).
+   */
+  ackDelayUnansweredMs?: number;
   /** RFC 2661 §6.5: HELLO after this long without receiving anything (recommended 60 s); 0 disables. */
   helloIntervalMs?: number;
   /** Random extra delay added to each idle deadline, so restored tunnels do not all say HELLO at once. */
@@ -52,7 +57,10 @@ export type ResolvedControlChannelConfig = Required<ControlChannelConfig>;
  * Defaults. `ackDelayMs` is 100 ms: replies that need a store write or a netlink round-trip before
  * they go out still carry the ack (no extra ZLB), while the delay stays a tenth of the peer's
  * recommended 1 s retransmit timer, so it never causes a retransmission. RFC 2661 §5.8 forbids
- * withholding acks for flow control, not coalescing them briefly.
+ * withholding acks for flow control, not coalescing them briefly. `ackDelayUnansweredMs` is 0: a
+ * message nobody answers (ICCN, SCCCN, CDN) gets its ZLB at once, as accel-ppp does, so the LAC
+ * knows at once that its call is connected. Measured (docs/benchmarks.md): a 20 ms wait let a busy
+ * tunnel's next ICRP carry most of those acks but put ~25 ms on every call's set-up latency.
  */
 export const DEFAULT_CONTROL_CHANNEL_CONFIG: Readonly<ResolvedControlChannelConfig> = Object.freeze({
   receiveWindowSize: 4,
@@ -61,6 +69,7 @@ export const DEFAULT_CONTROL_CHANNEL_CONFIG: Readonly<ResolvedControlChannelConf
   retransmitCapMs: 8000,
   maxRetransmits: 5,
   ackDelayMs: 100,
+  ackDelayUnansweredMs: 0,
   helloIntervalMs: 60_000,
   helloJitterMs: 0,
 });
@@ -94,6 +103,7 @@ export function resolveControlChannelConfig(c: ControlChannelConfig): ResolvedCo
   }
   integerIn('maxRetransmits', r.maxRetransmits, 0, 1000, 'retry limit must be an integer 0..1000');
   integerIn('ackDelayMs', r.ackDelayMs, 0, MAX_ACK_DELAY_MS, 'ack delay must be 0..500 ms (RFC 2661 §5.8: acks MUST NOT be withheld)');
+  integerIn('ackDelayUnansweredMs', r.ackDelayUnansweredMs, 0, MAX_ACK_DELAY_MS, 'ack delay must be 0..500 ms (RFC 2661 §5.8: acks MUST NOT be withheld)');
   integerIn('helloIntervalMs', r.helloIntervalMs, 0, 2 ** 31 - 1, 'hello interval must be a non-negative integer');
   integerIn('helloJitterMs', r.helloJitterMs, 0, 2 ** 31 - 1, 'hello jitter must be a non-negative integer');
   return r;
@@ -113,6 +123,12 @@ export interface ControlChannelHooks<M> {
   transmit(ns: number, nr: number, msg: M | null): void;
   /** In-order, exactly-once delivery of a received message. */
   deliver(msg: M, ns: number): void;
+  /**
+   * Whether the owner answers `msg` with a message of its own (whose header carries the ack), perhaps a little
+   * later (a store write, a netlink round trip): then the ack may wait ackDelayMs, else ackDelayUnansweredMs.
+   * Absent: every message counts as answered.
+   */
+  answers?(msg: M): boolean;
   /** The retry limit was reached: the control connection and its sessions MUST be cleared (RFC 2661 §5.8). */
   dead(reason: string): void;
   /** Nothing received for helloIntervalMs: the owner should `send` a HELLO (RFC 2661 §6.5). */

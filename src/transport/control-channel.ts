@@ -62,11 +62,14 @@ export class ControlChannel<M extends NonNullable<unknown>> {
 
   private ackOwed = false;
   private ackOwedSince = 0;
+  /** When the owed ack must go out: ackDelayMs after it became owed, sooner for a message we do not answer. */
+  private ackDue = 0;
   private readonly idle: IdleWatch;
 
   private rtxTimer: TimerHandle | null = null;
   private rtxDue = 0;
   private ackTimer: TimerHandle | null = null;
+  private ackTimerAt = 0;
   private pumping = false;
 
   // Bound once: arming a timer then allocates nothing but the clock's handle.
@@ -129,7 +132,7 @@ export class ControlChannel<M extends NonNullable<unknown>> {
     this.pump();
     if (this.ackOwed) {
       // A reply sent synchronously by deliver() or pump() above already carried the ack.
-      if (ackAtOnce || this.cfg.ackDelayMs === 0) this.sendAck();
+      if (ackAtOnce || this.ackDue <= now) this.sendAck();
       else this.armAck();
     }
   }
@@ -154,6 +157,15 @@ export class ControlChannel<M extends NonNullable<unknown>> {
 
   unackedCount(): number {
     return this.unacked.length;
+  }
+
+  /**
+   * Whether a message given to `send` now would leave at once: open, nothing waiting, nothing to resend, and room
+   * in the window. A sender with a choice of channels (l2tp-load spreading calls over tunnels) uses it to avoid
+   * queueing behind a full window.
+   */
+  canSendNow(): boolean {
+    return this.status === 'open' && this.pending.length === 0 && this.inFlight === this.unacked.length && this.inFlight < this.cw.window;
   }
 
   /** Messages accepted by `send` that still wait for the window. */
@@ -327,6 +339,7 @@ export class ControlChannel<M extends NonNullable<unknown>> {
     if (!this.ackOwed) {
       this.ackOwed = true;
       this.ackOwedSince = now;
+      this.ackDue = now + this.cfg.ackDelayMs;
     }
   }
 
@@ -346,6 +359,8 @@ export class ControlChannel<M extends NonNullable<unknown>> {
       this.oweAck(now);
       this.stats.delivered++;
       this.hooks.deliver(next, ns);
+      // No reply carried the ack, and none will: it waits only for what else the tunnel sends soon.
+      if (this.ackOwed && this.hooks.answers?.(next) === false) this.ackDue = Math.min(this.ackDue, now + this.cfg.ackDelayUnansweredMs);
       next = this.status === 'open' ? this.reorder.peek() : undefined;
     } while (next !== undefined);
   }
@@ -356,16 +371,19 @@ export class ControlChannel<M extends NonNullable<unknown>> {
   }
 
   private armAck(): void {
-    if (this.ackTimer !== null) return; // armed for an earlier deadline; it re-checks when it fires
-    this.ackTimer = this.clock.setTimeout(this.onAck, this.ackOwedSince + this.cfg.ackDelayMs - this.clock.now());
+    if (this.ackTimer !== null) {
+      if (this.ackTimerAt <= this.ackDue) return; // fires first and re-checks the deadline then
+      this.clock.clearTimeout(this.ackTimer);
+    }
+    this.ackTimerAt = this.ackDue;
+    this.ackTimer = this.clock.setTimeout(this.onAck, this.ackDue - this.clock.now());
   }
 
   private ackExpired(): void {
     this.ackTimer = null;
     if (this.status !== 'open' || !this.ackOwed) return;
-    const due = this.ackOwedSince + this.cfg.ackDelayMs;
     const now = this.clock.now();
-    if (now < due) this.ackTimer = this.clock.setTimeout(this.onAck, due - now);
+    if (now < this.ackDue) this.armAck();
     else this.sendAck();
   }
 
@@ -395,6 +413,7 @@ export class ControlChannel<M extends NonNullable<unknown>> {
     Object.assign(this.stats, s.stats);
     this.ackOwed = s.ackOwedSince !== null;
     this.ackOwedSince = notAfterNow(s.ackOwedSince ?? now);
+    this.ackDue = this.ackOwedSince + this.cfg.ackDelayMs;
     this.idle.quietSince = notAfterNow(s.quietSince);
     if (this.status !== 'open') return;
     // Re-arm: an immediate kick resumes sending what the window allows and checks the oldest

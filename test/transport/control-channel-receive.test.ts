@@ -167,6 +167,65 @@ describe('ControlChannel receiving', () => {
     expect(h.take().every((t) => t.msg === 'next')).toBe(true); // retransmissions only, no ZLB
   });
 
+  describe('messages the owner does not answer (ackDelayUnansweredMs)', () => {
+    const answers = (m: string) => m.startsWith('icrq');
+
+    it('acks them after ackDelayUnansweredMs, answered ones after ackDelayMs', () => {
+      const h = harness({ ...quiet, ackDelayMs: 100, ackDelayUnansweredMs: 20 }, { answers });
+      h.ch.receive(0, 0, 'iccn');
+      h.clock.advance(19);
+      expect(h.take()).toEqual([]);
+      h.clock.advance(1);
+      expect(h.take()).toEqual([{ t: 20, ns: 0, nr: 1, msg: null }]);
+      h.ch.receive(1, 0, 'icrq'); // answered (asynchronously here): the ack may wait the full delay
+      h.clock.advance(99);
+      expect(h.take()).toEqual([]);
+      h.clock.advance(1);
+      expect(h.take()).toEqual([{ t: 120, ns: 0, nr: 2, msg: null }]);
+    });
+
+    it('an unanswered message brings forward an ack already waiting for a reply', () => {
+      const h = harness({ ...quiet, ackDelayMs: 100, ackDelayUnansweredMs: 20 }, { answers });
+      h.ch.receive(0, 0, 'icrq');
+      h.clock.advance(30);
+      h.ch.receive(1, 0, 'iccn'); // due at 50 now, not 100: one ZLB acks both
+      h.clock.advance(19);
+      expect(h.take()).toEqual([]);
+      h.clock.advance(1);
+      expect(h.take()).toEqual([{ t: 50, ns: 0, nr: 2, msg: null }]);
+      h.clock.advance(200);
+      expect(h.take()).toEqual([]);
+    });
+
+    it('never waits longer than ackDelayMs, and 0 acks at once', () => {
+      const capped = harness({ ...quiet, ackDelayMs: 10, ackDelayUnansweredMs: 20 }, { answers });
+      capped.ch.receive(0, 0, 'cdn');
+      capped.clock.advance(10);
+      expect(capped.take()).toEqual([{ t: 10, ns: 0, nr: 1, msg: null }]);
+      const now = harness({ ...quiet, ackDelayMs: 100, ackDelayUnansweredMs: 0 }, { answers });
+      now.ch.receive(0, 0, 'hello');
+      expect(now.take()).toEqual([{ t: 0, ns: 0, nr: 1, msg: null }]);
+    });
+
+    it('a message of ours going out first carries the ack: no ZLB', () => {
+      const h = harness({ ...quiet, ackDelayMs: 100, ackDelayUnansweredMs: 20 }, { answers });
+      h.ch.receive(0, 0, 'iccn');
+      h.clock.advance(15);
+      h.ch.send('icrp-of-the-next-call');
+      h.clock.advance(100);
+      expect(h.take()).toEqual([{ t: 15, ns: 0, nr: 1, msg: 'icrp-of-the-next-call' }]);
+    });
+
+    it('without the hook every message counts as answered (ackDelayMs)', () => {
+      const h = harness({ ...quiet, ackDelayMs: 100, ackDelayUnansweredMs: 20 });
+      h.ch.receive(0, 0, 'iccn');
+      h.clock.advance(99);
+      expect(h.take()).toEqual([]);
+      h.clock.advance(1);
+      expect(h.take()).toEqual([{ t: 100, ns: 0, nr: 1, msg: null }]);
+    });
+  });
+
   it('measures the ack delay from the first unacknowledged receipt', () => {
     const h = harness({ ...quiet, ackDelayMs: 100 });
     h.ch.receive(0, 0, 'a');

@@ -40,6 +40,25 @@ describe('ControlChannel sending', () => {
     expect(h.take().filter((t) => t.msg !== null)).toEqual([]);
   });
 
+  it('canSendNow: only while a message would leave at once (room in the window, nothing queued or to resend)', () => {
+    const h = harness({ helloIntervalMs: 0, peerReceiveWindowSize: 4 });
+    expect(h.ch.canSendNow()).toBe(true);
+    h.ch.send('a'); // slow start: cwnd 1
+    expect(h.ch.canSendNow()).toBe(false);
+    h.ch.send('b');
+    expect(h.ch.pendingCount()).toBe(1);
+    h.ch.receive(0, 1, null); // 'a' acked: cwnd 2, 'b' leaves, room for one more
+    expect(h.ch.canSendNow()).toBe(true);
+    h.ch.send('c');
+    expect(h.ch.canSendNow()).toBe(false);
+    h.clock.advance(1000); // timeout: go-back-N, cwnd 1: 'b' is resent, 'c' waits to be
+    expect(h.ch.canSendNow()).toBe(false);
+    h.ch.receive(1, 3, null);
+    expect(h.ch.canSendNow()).toBe(true);
+    h.ch.close();
+    expect(h.ch.canSendNow()).toBe(false);
+  });
+
   it('reports the full retransmission cycle: 31 s with the defaults (RFC 2661 §5.7)', () => {
     expect(harness(quiet).ch.retransmitCycleMs).toBe(31_000);
     expect(harness({ ...quiet, maxRetransmits: 10 }).ch.retransmitCycleMs).toBe(71_000);
@@ -74,6 +93,7 @@ describe('ControlChannel sending', () => {
       [{ receiveWindowSize: 0 }, 'receiveWindowSize'],
       [{ peerReceiveWindowSize: 0 }, 'peerReceiveWindowSize'],
       [{ ackDelayMs: 1000 }, 'ackDelayMs'],
+      [{ ackDelayUnansweredMs: 501 }, 'ackDelayUnansweredMs'],
       [{ maxRetransmits: -1 }, 'maxRetransmits'],
       [{ retransmitInitialMs: 0 }, 'retransmitInitialMs'],
     ];

@@ -28,6 +28,8 @@ export interface HarnessOptions {
   onDeliver?: (h: Harness, msg: string, ns: number) => void;
   /** Called from the idle hook. */
   onIdle?: (h: Harness) => void;
+  /** The channel's `answers` hook; absent: not given to the channel. */
+  answers?: (msg: string) => boolean;
 }
 
 export function harness(config: ControlChannelConfig = {}, opts: HarnessOptions = {}): Harness {
@@ -53,6 +55,7 @@ export function harness(config: ControlChannelConfig = {}, opts: HarnessOptions 
         h.delivered.push({ msg, ns });
         opts.onDeliver?.(h, msg, ns);
       },
+      ...(opts.answers ? { answers: opts.answers } : {}),
       dead: (reason) => h.deaths.push({ t: clock.now(), reason }),
       idle: () => {
         h.idles.push(clock.now());
