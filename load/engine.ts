@@ -5,7 +5,8 @@
  * Pacing: token buckets refilled by one 5 ms interval timer (tunnels, calls and teardowns), capped at
  * 100 ms worth of tokens so a stall never turns into a burst, and never more than --max-outstanding
  * set-ups in flight. Calls are spread round-robin over the established tunnels that still have calls
- * to place. Protocol timers (retransmission, HELLO, call set-up timeouts) live on one hashed timer
+ * to place and room in their control window (a call queued behind a full window would time our own
+ * queue). Protocol timers (retransmission, HELLO, call set-up timeouts) live on one hashed timer
  * wheel; hold times are a FIFO (every call is held equally long, so calls come due in the order they
  * came up) and need no timer at all; set-up deadlines likewise (calls in the order placed).
  */
@@ -186,9 +187,19 @@ export class LoadEngine implements LacHost {
 
     this.callBucket.refill(dt);
     let placed = 0;
-    while (this.ready.length > 0 && placed < MAX_PER_TICK && this.counters.callsInProgress < K && this.callBucket.take()) {
+    // A tunnel whose control window is full would hold the ICRQ back in our own queue, and that wait would be
+    // counted as the LNS's latency: such tunnels are skipped until their window opens (it does as acks come).
+    let skipped = 0;
+    while (this.ready.length > 0 && placed < MAX_PER_TICK && this.counters.callsInProgress < K) {
       if (this.rr >= this.ready.length) this.rr = 0;
       const t = this.ready[this.rr]!;
+      if (!t.channel.canSendNow()) {
+        this.rr++;
+        if (++skipped >= this.ready.length) break;
+        continue;
+      }
+      if (!this.callBucket.take()) break;
+      skipped = 0;
       const call = t.placeCall();
       if (call) this.placed.push(call);
       if (call === undefined || t.callsLeft === 0) {
