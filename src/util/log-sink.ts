@@ -4,32 +4,38 @@
  * Measured (docs/benchmarks.md, issue 6): with pino's default synchronous destination the two info lines of every
  * session ("session established", "session closed") cost a shard worker ~10% of its busy time at 8,000 calls/s,
  * about half of it in write(2) itself. Lines written in one turn (a batch of datagrams, a timer sweep) are joined
- * and written together when the turn ends (setImmediate) or 8 KiB have gathered, still synchronously: nothing waits in a thread pool and a
- * line is out before the next batch of packets is read. `flushSync` empties the buffer at once — before the
- * process exits, and before a worker answers a management call (the caller may stop it right after).
+ * and written together when the turn ends (setImmediate) or once 8 KiB have gathered, still synchronously: nothing
+ * waits in a thread pool and a line is out before the next batch of packets is read. `flushSync` empties the buffer
+ * at once — before the process exits, and before a worker answers a management call (the caller may stop it right
+ * after). No fsync: sonic-boom's flushSync (pino's writer) syncs the file every time, 4% of a shard in the profile.
  */
-import sonicBoomModule, { type SonicBoom as Boom } from 'sonic-boom';
+import { writeSync } from 'node:fs';
 
-// CommonJS: the class is the module itself (its typings name it both ways; Node's ESM import sees only the default).
-const { SonicBoom } = sonicBoomModule as unknown as { SonicBoom: typeof Boom };
+/** Past this many characters waiting, the turn's lines go out at once. */
+const MAX_PENDING = 8192;
+/** A pipe whose reader is slow (EAGAIN): wait this long between tries, as pino's synchronous writer does. */
+const BUSY_WAIT_MS = 10;
+const sleeper = new Int32Array(new SharedArrayBuffer(4));
 
 export class TurnBufferedSink {
-  private readonly out: Boom;
+  private parts: string[] = [];
+  private pending = 0;
   private scheduled = false;
+  private broken = false;
   private readonly onTurnEnd = (): void => {
     this.scheduled = false;
     this.flushSync();
   };
 
-  constructor(fd = 1) {
-    // sonic-boom writes by itself only once 8 KiB (~40 lines) wait (its limit: below one 16 KiB write), else at flushSync.
-    this.out = new SonicBoom({ fd, sync: true, minLength: 8192 });
-  }
+  constructor(private readonly fd = 1) {}
 
   /** pino's destination interface: one serialised line. */
   write(line: string): boolean {
-    this.out.write(line);
-    if (!this.scheduled) {
+    if (this.broken) return true;
+    this.parts.push(line);
+    this.pending += line.length;
+    if (this.pending >= MAX_PENDING) this.flushSync();
+    else if (!this.scheduled) {
       this.scheduled = true;
       setImmediate(this.onTurnEnd);
     }
@@ -37,10 +43,19 @@ export class TurnBufferedSink {
   }
 
   flushSync(): void {
-    try {
-      this.out.flushSync();
-    } catch {
-      // EPIPE or a closed descriptor: nobody reads the log any more; the daemon goes on.
+    if (this.parts.length === 0) return;
+    let buf = Buffer.from(this.parts.length === 1 ? this.parts[0]! : this.parts.join(''));
+    this.parts = [];
+    this.pending = 0;
+    while (buf.length > 0 && !this.broken) {
+      try {
+        buf = buf.subarray(writeSync(this.fd, buf));
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        if (code === 'EAGAIN' || code === 'EBUSY') Atomics.wait(sleeper, 0, 0, BUSY_WAIT_MS);
+        // EPIPE or a closed descriptor: nobody reads the log any more; the daemon goes on without it.
+        else this.broken = true;
+      }
     }
   }
 }

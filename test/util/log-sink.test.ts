@@ -46,6 +46,15 @@ describe('TurnBufferedSink', () => {
     expect(read()).toBe(line.repeat(100));
   });
 
+  it('a closed descriptor (EPIPE, EBADF) stops the logging, not the daemon', () => {
+    const { fd } = file();
+    const sink = new TurnBufferedSink(fd);
+    closeSync(fds.pop()!);
+    sink.write('lost\n');
+    expect(() => sink.flushSync()).not.toThrow();
+    expect(() => sink.write('also lost\n')).not.toThrow();
+  });
+
   it('flushSync writes at once (before a worker answers, at exit)', () => {
     const { fd, read } = file();
     const sink = new TurnBufferedSink(fd);
