@@ -74,7 +74,7 @@ export const DEFAULT_TUNNEL_OPTIONS: TunnelOptions = {
   retransmitCapMs: 8000,
   maxRetransmits: 5,
   ackDelayMs: 100,
-  ackDelayUnansweredMs: 0,
+  ackDelayUnansweredMs: 20,
   hostName: 'l2tpd',
   vendorName: 'l2tpd',
   routerId: 1,

@@ -19,7 +19,7 @@ export const BUILTIN_TUNNEL = {
   // RFC 2661 §5.8: 1 s initial, cap no less than 8 s, 5 retries recommended.
   retransmit: { initial: 1_000, cap: 8_000, max_retries: 5 },
   ack_delay: 100,
-  ack_delay_unanswered: 0,
+  ack_delay_unanswered: 20,
   host_name: undefined as string | undefined,
 };
 

@@ -90,7 +90,7 @@ describe('LAC ⇄ LNS in process', () => {
     await until(() => good.lac.shard.listTunnels()[0]?.state === 'established' && good.lns.shard.listTunnels()[0]?.state === 'established');
     expect(t.tunnelId).toBeGreaterThan(0);
 
-    // The LNS acks the StopCCN after 200 ms (not at once, its default), so the LAC's tunnel is still listed with its reason.
+    // The LNS acks the StopCCN after 200 ms (not within 20 ms, its default), so the LAC's tunnel is still listed with its reason.
     const bad = await pair({ authMode: 'challenge', secret: Buffer.from('s3cret'), ackDelayMs: 200, ackDelayUnansweredMs: 200 }, { authMode: 'challenge', secret: Buffer.from('wrong') }, '127.0.20.3');
     await bad.lac.shard.createTunnel({ peer: { address: '127.0.20.3', port: 1701 }, profile: 'default' });
     // The LNS checks the LAC's response in SCCRP... the LAC checks ours first: it refuses our SCCRP.

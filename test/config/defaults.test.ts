@@ -37,7 +37,7 @@ describe('built-in defaults', () => {
     expect(c.tunnelProfile('default')).toEqual({
       name: 'default', version: 2, encapsulation: 'udp', authMode: 'none', secret: undefined, hideAvps: false,
       digest: 'hmac-md5', receiveWindowSize: 16, helloIntervalMs: 60_000, retransmitInitialMs: 1_000,
-      retransmitCapMs: 8_000, maxRetransmits: 5, ackDelayMs: 100, ackDelayUnansweredMs: 0, hostName: os.hostname(),
+      retransmitCapMs: 8_000, maxRetransmits: 5, ackDelayMs: 100, ackDelayUnansweredMs: 20, hostName: os.hostname(),
     });
     expect(c.sessionProfile('default')).toEqual({
       name: 'default', sequencing: 'none', pseudowire: 'ppp', pseudowireType: 0x0007, cookieLength: 0,
