@@ -126,6 +126,13 @@ function cellFor(state: SessionStateName, ctx: SessionContext, e: SessionEvent):
   return undefined;
 }
 
+/** A session's state in its failover record (PlainSessionFsm.compact). */
+export interface CompactSession {
+  value: SessionStateName;
+  reason?: string;
+  cdnResult?: Refusal;
+}
+
 /** The persisted form, in XState's persisted-snapshot shape so either side restores the other's. */
 export interface PersistedSession {
   status: 'active' | 'done';
@@ -152,12 +159,27 @@ export class PlainSessionFsm {
     return new PlainSessionFsm(initialSessionState(input.callType), { ...input });
   }
 
-  /** From a persisted snapshot (ours or XState's), re-keyed to this session's IDs. */
-  static restore(snapshot: unknown, ids: { localTunnelId: number; localSessionId: number }): PlainSessionFsm {
-    const s = snapshot as { value?: unknown; context?: SessionContext } | undefined;
+  /**
+   * From a persisted snapshot (ours or XState's) or a compact record (`compact()`), re-keyed to this session's IDs;
+   * a compact record takes its call type from the session's data.
+   */
+  static restore(snapshot: unknown, ids: { localTunnelId: number; localSessionId: number; callType?: CallType }): PlainSessionFsm {
+    const s = snapshot as ({ value?: unknown; context?: SessionContext } & CompactSession) | undefined;
     const value = s?.value as SessionStateName;
-    if (!s?.context || !(value in SESSION_TABLE.states || value === 'closed')) throw new Error(`not a session state: ${String(s?.value)}`);
-    return new PlainSessionFsm(value, { ...s.context, ...ids });
+    if (!(value in SESSION_TABLE.states || value === 'closed')) throw new Error(`not a session state: ${String(s?.value)}`);
+    if (s!.context) return new PlainSessionFsm(value, { ...s!.context, ...ids });
+    if (ids.callType === undefined) throw new Error('a compact session record needs the call type');
+    const { reason, cdnResult } = s!;
+    return new PlainSessionFsm(value, { ...ids, callType: ids.callType, ...(reason !== undefined ? { reason } : {}), ...(cdnResult !== undefined ? { cdnResult } : {}) });
+  }
+
+  /**
+   * The failover record: the state and what of the context is not in the session's data (IDs, call type). A
+   * third of the size of `persisted()` to copy to the state store, for every session that changes (issue 6 profile).
+   */
+  compact(): CompactSession {
+    const { reason, cdnResult } = this.context;
+    return { value: this.state, ...(reason !== undefined ? { reason } : {}), ...(cdnResult !== undefined ? { cdnResult } : {}) };
   }
 
   get done(): boolean {

@@ -11,7 +11,10 @@ import type { PseudowireHandler } from './pseudowire.js';
 import type { PppInterfaceSpec, SessionLink } from '../dataplane/types.js';
 import type { ControlMessage } from '../protocol/index.js';
 
-/** A session's failover record: its data, its machine's snapshot, its pseudowire handler's state (opaque here). */
+/**
+ * A session's failover record: its data, its machine's state (PlainSessionFsm.compact; records written before it
+ * hold the XState-shaped snapshot, restored alike), its pseudowire handler's state (opaque here).
+ */
 export interface SessionRecord {
   data: SessionData;
   machine: unknown;
@@ -41,9 +44,9 @@ export class Session implements SessionActions {
     readonly data: SessionData,
     snapshot?: unknown,
   ) {
-    const ids = { localTunnelId: data.localTunnelId, localSessionId: data.localSessionId };
+    const ids = { localTunnelId: data.localTunnelId, localSessionId: data.localSessionId, callType: data.callType };
     this.restored = snapshot !== undefined;
-    this.fsm = snapshot ? PlainSessionFsm.restore(snapshot, ids) : PlainSessionFsm.create({ ...ids, callType: data.callType });
+    this.fsm = snapshot ? PlainSessionFsm.restore(snapshot, ids) : PlainSessionFsm.create(ids);
   }
 
   /** Created on first use: most sessions never log on their own. */
@@ -75,14 +78,9 @@ export class Session implements SessionActions {
     if (!this.fsm.done) this.tunnel.env.events.sessionChanged(this);
   }
 
-  /** The machine's persisted snapshot (the session's failover record). */
-  persisted(): unknown {
-    return this.fsm.persisted();
-  }
-
   record(): SessionRecord {
     const pw = this.pseudowire?.state?.();
-    return { data: this.data, machine: this.persisted(), ...(pw !== undefined ? { pseudowire: pw } : {}) };
+    return { data: this.data, machine: this.fsm.compact(), ...(pw !== undefined ? { pseudowire: pw } : {}) };
   }
 
   get state(): SessionStateName {

@@ -31,8 +31,8 @@ export class MemoryStateStore implements StateStore {
     for (const r of upserts) {
       let t = m.get(r.localTunnelId);
       if (!t || !r.partial) m.set(r.localTunnelId, (t = { record: r, sessions: new Map() }));
-      // A delta: the tunnel's parts replace the stored ones, its sessions merge.
-      t.record = r;
+      // A delta: the tunnel's parts replace the stored ones (its options only when it carries them), its sessions merge.
+      t.record = r.options === undefined && t.record.options !== undefined ? { ...r, options: t.record.options } : r;
       for (const s of r.sessions) t.sessions.set(sessionIdOf(s), s);
       for (const id of r.sessionDeletes ?? []) t.sessions.delete(id);
     }

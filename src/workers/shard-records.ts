@@ -11,6 +11,8 @@ export class RecordKeeper {
   /** Tunnels whose control connection changed, each with the sessions that changed or ended. */
   private readonly dirty = new Map<number, { changed: Set<number>; ended: Set<number> }>();
   private readonly removed = new Set<number>();
+  /** Tunnels whose options have gone to the store: later deltas leave them out. */
+  private readonly optionsSent = new Set<number>();
   private timer: NodeJS.Timeout | null = null;
 
   constructor(
@@ -46,6 +48,7 @@ export class RecordKeeper {
   gone(id: number): void {
     if (!this.persist) return;
     this.dirty.delete(id);
+    this.optionsSent.delete(id);
     this.removed.add(id);
     this.schedule();
   }
@@ -64,7 +67,10 @@ export class RecordKeeper {
     for (const [id, e] of this.dirty) {
       const t = this.tunnels.get(id);
       if (!t || t.state === 'closed') continue;
-      upserts.push({ localTunnelId: id, ...t.record(e.changed), partial: true, sessionDeletes: [...e.ended] });
+      const { options, ...rest } = t.record(e.changed);
+      const first = !this.optionsSent.has(id);
+      if (first) this.optionsSent.add(id);
+      upserts.push({ localTunnelId: id, ...rest, ...(first ? { options } : {}), partial: true, sessionDeletes: [...e.ended] });
     }
     const deletes = [...this.removed];
     this.dirty.clear();

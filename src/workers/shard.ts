@@ -435,6 +435,11 @@ export class Shard {
     let n = 0;
     for (const r of records) {
       const data = r.data as TunnelData;
+      if (r.options === undefined) {
+        // Only a delta lacks them, and the store merges deltas into a record that has them.
+        this.o.log.error({ tunnel: r.localTunnelId }, 'tunnel record without its options: not restored');
+        continue;
+      }
       if (!this.tunnelIds.claim(r.localTunnelId)) continue;
       let sock: TunnelSocket;
       try {

@@ -31,7 +31,11 @@ export interface ShardInit {
 export interface TunnelRecord {
   localTunnelId: number;
   data: unknown;
-  options: unknown;
+  /**
+   * The tunnel's options: fixed for its life, so a delta carries them only in the tunnel's first record from this
+   * worker (they were a third of what a busy shard copied to the store). A stored record always has them.
+   */
+  options?: unknown;
   channel: unknown;
   machine: unknown;
   /** Each session's data, machine snapshot and pseudowire state (e.g. its PPP engine's; opaque here). */

@@ -193,4 +193,19 @@ describe('PlainSessionFsm ≡ the XState session machine (same table)', () => {
     expect(() => PlainSessionFsm.restore({ value: 'nowhere', context: {} }, { localTunnelId: 1, localSessionId: 1 })).toThrow(/not a session state/);
     expect(() => PlainSessionFsm.restore(undefined, { localTunnelId: 1, localSessionId: 1 })).toThrow(/not a session state/);
   });
+
+  it('a compact record (state, reason, CDN result) restores the same machine, with the call type from the data', () => {
+    const ids = { localTunnelId: 7, localSessionId: 3 };
+    const closed = new PlainSessionFsm('closed', { ...ids, callType: 'lacIncoming', reason: 'CDN received', cdnResult: { resultCode: 3 } });
+    const up = new PlainSessionFsm('established', { ...ids, callType: 'lnsIncoming' });
+    for (const fsm of [closed, up]) {
+      const c = fsm.compact();
+      expect(Object.keys(c)).not.toContain('context');
+      const back = PlainSessionFsm.restore(structuredClone(c), { ...ids, callType: fsm.context.callType });
+      expect(back.state).toBe(fsm.state);
+      expect(back.context).toEqual(fsm.context);
+      expect(back.persisted()).toEqual(fsm.persisted());
+    }
+    expect(() => PlainSessionFsm.restore(up.compact(), ids)).toThrow(/call type/);
+  });
 });

@@ -21,6 +21,15 @@ describe('memory state store', () => {
     expect(await s.loadShard(0)).toEqual([]);
   });
 
+  it('keeps the options of the first record when later deltas leave them out', async () => {
+    const s = new MemoryStateStore();
+    await s.apply(0, [tunnel(1, 0, [], { partial: true, options: { secret: 'x' } })], []);
+    const { options: _o, ...withoutOptions } = tunnel(1, 3, [session(10, 'established')], { partial: true });
+    await s.apply(0, [withoutOptions], []);
+    const [r] = await s.loadShard(0);
+    expect(r).toMatchObject({ options: { secret: 'x' }, channel: { ns: 3 }, sessions: [session(10, 'established')] });
+  });
+
   it('a full record replaces everything', async () => {
     const s = new MemoryStateStore();
     await s.apply(1, [tunnel(2, 0, [session(1, 'a'), session(2, 'b')], { partial: true })], []);
