@@ -385,10 +385,13 @@ export async function runLnsLoadBench(
     // 3. Call set-up latency at half that rate, l2tpd's defaults (the ICCN's ack waits ack_delay_unanswered, 20 ms);
     // and the same with ack_delay 0, so that answered messages (ICRQ) wait for nothing either (RFC 2661 §5.8).
     const half = rate.sustainedPerSecond ? Math.max(1, Math.round(rate.sustainedPerSecond / 2)) : null;
-    const halfRun = half === null ? null : await run(ctx, { name: 'half-rate', n: 2, config: L2TP_ONLY, tunnels, perTunnel, rate: half, warmup: true });
+    // Latency of an LNS in service: the calls start once the 100 tunnels are up (--calls-after-tunnels), not while
+    // l2tpd is still bringing them up (that burst is run 1's).
+    const inService = ['--calls-after-tunnels'];
+    const halfRun = half === null ? null : await run(ctx, { name: 'half-rate', n: 2, config: L2TP_ONLY, tunnels, perTunnel, rate: half, warmup: true, extraArgs: inService });
     const halfRate = half === null || !halfRun ? null : { rate: half, ...halfRun.out };
     const noDelay = L2TP_ONLY.replace('hello_interval: 60s\n', 'hello_interval: 60s\n    ack_delay: 0ms\n');
-    const halfAck0Run = half === null ? null : await run(ctx, { name: 'half-rate-ack-delay-0', n: 3, config: noDelay, tunnels, perTunnel, rate: half, warmup: true });
+    const halfAck0Run = half === null ? null : await run(ctx, { name: 'half-rate-ack-delay-0', n: 3, config: noDelay, tunnels, perTunnel, rate: half, warmup: true, extraArgs: inService });
     const halfRateAck0 = half === null || !halfAck0Run ? null : { rate: half, ...halfAck0Run.out };
 
     // 2. With PPP: LCP + PAP + IPCP, users from a local file, addresses from a pool; then idle with LCP echoes.
@@ -442,7 +445,7 @@ export async function runLnsLoadBench(
     ];
     const conditions = [
       `l2tpd: null data plane, 2 shard workers, log level info to a file; l2tp-load: 1 worker; both on this machine, a fresh l2tpd per run, left alone 3 s (10 s in run 4) before the load; runs 1 and 3 first warm it up with ${sizes.warmupSessions ?? 0} calls set up and cleared (10 other tunnels)`,
-      `runs 1 and 3: ${tunnels} tunnels × ${perTunnel} sessions, ppp_profiles.default.terminate: false, no teardown during set-up (StopCCN at the end)`,
+      `runs 1 and 3: ${tunnels} tunnels × ${perTunnel} sessions, ppp_profiles.default.terminate: false, no teardown during set-up (StopCCN at the end); run 3's calls start once its tunnels are up (--calls-after-tunnels)`,
       `run 2: ${sizes.pppTunnels} × ${sizes.pppSessionsPerTunnel} PPP subscribers, --rate ${sizes.pppRate}; idle ${sizes.idleSeconds} s with lcp_echo_interval 30s and hello_interval 60s`,
       `runs 4 and 5: ${sizes.heldTunnels} × ${sizes.heldSessionsPerTunnel} sessions WITHOUT PPP (PPP set-up is several times slower than L2TP alone, too slow for that scale here): idle ${sizes.idleSeconds} s with hello_interval 60s, no LCP echo`,
     ];

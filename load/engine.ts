@@ -185,12 +185,15 @@ export class LoadEngine implements LacHost {
       this.openHead = 0;
     }
 
-    this.callBucket.refill(dt);
+    // --calls-after-tunnels: no call until no tunnel is still coming up, and no tokens saved up meanwhile (the first
+    // calls would go out as a burst of 100 ms worth).
+    const callsWait = this.plan.options.callsAfterTunnels && (this.openHead < this.toOpen.length || this.opening > 0 || this.retriesPending > 0 || this.counters.tunnelsConnecting > 0);
+    if (!callsWait) this.callBucket.refill(dt);
     let placed = 0;
     // A tunnel whose control window is full would hold the ICRQ back in our own queue, and that wait would be
     // counted as the LNS's latency: such tunnels are skipped until their window opens (it does as acks come).
     let skipped = 0;
-    while (this.ready.length > 0 && placed < MAX_PER_TICK && this.counters.callsInProgress < K) {
+    while (!callsWait && this.ready.length > 0 && placed < MAX_PER_TICK && this.counters.callsInProgress < K) {
       if (this.rr >= this.ready.length) this.rr = 0;
       const t = this.ready[this.rr]!;
       if (!t.channel.canSendNow()) {

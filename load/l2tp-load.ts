@@ -30,6 +30,7 @@ function program(): Command {
     .option('--rate <r>', 'new calls per second, all tunnels together [100]')
     .option('--tunnel-rate <r>', 'new tunnels per second [--rate]')
     .option('--max-outstanding <k>', 'set-ups in flight at most (calls; tunnels separately) [min(1000, calls)]')
+    .option('--calls-after-tunnels', 'place no call before all tunnels are up (or have failed): call latency of an LNS in service')
     .option('--secret <s>', 'tunnel secret (challenge authentication, hidden AVPs)')
     .option('--challenge', 'challenge the LNS (RFC 2661 §5.1.1; L2TPv3: message digests)')
     .option('--hide-avps', 'hide AVPs (RFC 2661 §4.3)')

@@ -40,6 +40,11 @@ export interface LoadOptions {
   tunnelRate: number;
   /** Calls (and, separately, tunnels) between request and established, at most. */
   maxOutstanding: number;
+  /**
+   * Place no call before every tunnel of a worker is up or has given up (retries included): calls then meet an LNS
+   * in service rather than one bringing its tunnels up, as with LACs whose tunnels exist before subscribers dial.
+   */
+  callsAfterTunnels: boolean;
   secret: string | undefined;
   challenge: boolean;
   hideAvps: boolean;
@@ -133,7 +138,7 @@ const PPP_KEYS = ['auth', 'user', 'password', 'ipv6cp', 'proxyLcp', 'proxyAuth']
 /** Every key a config file may hold, camelCase, with how to read its value. */
 const KEYS: Record<string, 'string' | 'number' | 'boolean' | 'seconds' | 'strings'> = {
   target: 'string', tunnels: 'number', sessionsPerTunnel: 'number', rate: 'number', tunnelRate: 'number',
-  maxOutstanding: 'number', secret: 'string', challenge: 'boolean', hideAvps: 'boolean', version: 'number',
+  maxOutstanding: 'number', callsAfterTunnels: 'boolean', secret: 'string', challenge: 'boolean', hideAvps: 'boolean', version: 'number',
   hostname: 'string', source: 'strings', sourcePort: 'string', hold: 'seconds', teardownRate: 'number',
   duration: 'seconds', json: 'string', html: 'string', workers: 'number', progress: 'boolean', targetPid: 'number',
   maxRetransmits: 'number', tunnelRetries: 'number', setupTimeout: 'seconds', abortAfter: 'number', receiveWindow: 'number',
@@ -311,6 +316,7 @@ export function resolveOptions(cli: RawOptions, file: RawOptions = {}, cores = 2
     rate,
     tunnelRate: num(o, 'tunnelRate', 0.001, 10_000_000, false) ?? rate,
     maxOutstanding,
+    callsAfterTunnels: bool(o, 'callsAfterTunnels') ?? false,
     secret,
     challenge,
     hideAvps,

@@ -109,6 +109,28 @@ describe('l2tp-load against l2tpd', () => {
     expect(d.logLines().filter((l) => l['msg'] === 'session closed' && /^CDN received: result 3/.test(String(l['reason'])))).toHaveLength(50);
   });
 
+  it('--calls-after-tunnels: no call is established before every tunnel is up (without it, calls start on the first)', async () => {
+    await daemon('127.0.81.2:1701');
+    const t = await tmp();
+    const args = ['--target', '127.0.81.2', '--tunnels', '3', '--tunnel-rate', '3', '--sessions-per-tunnel', '10', '--rate', '200', '--source', '127.0.81.20-127.0.81.22'];
+    /** Samples where calls were up while not all tunnels were; and whether tunnels came up over several samples. */
+    const early = async (extra: string[], name: string) => {
+      const r = await runL2tpLoad([...args, ...extra], { json: t.file(name) });
+      expect(r.code).toBe(0);
+      expect(r.report!.calls).toMatchObject({ established: 30, failed: 0 });
+      const tl = r.report!.timeline;
+      return {
+        callsBeforeAllTunnels: tl.t.filter((_, i) => tl.established[i]! > 0 && tl.tunnelsUp[i]! < 3).length,
+        partlyUp: tl.t.filter((_, i) => tl.tunnelsUp[i]! > 0 && tl.tunnelsUp[i]! < 3).length,
+      };
+    };
+    const waited = await early(['--calls-after-tunnels'], 'a.json');
+    expect(waited.partlyUp).toBeGreaterThan(0);
+    expect(waited.callsBeforeAllTunnels).toBe(0);
+    const eager = await early([], 'b.json');
+    expect(eager.callsBeforeAllTunnels).toBeGreaterThan(0);
+  });
+
   it('challenge authentication and hidden AVPs with the right secret, L2TPv2 and L2TPv3 (message digests)', async () => {
     const config = 'tunnel_profiles:\n  default:\n    auth_mode: challenge\n    secret: s3cret\n    hide_avps: true\n';
     await daemon('127.0.82.1:1701', config);

@@ -69,6 +69,8 @@ describe('options', () => {
     const o = resolveOptions({ target: '127.0.0.1', tunnels: '3', sessionsPerTunnel: '20' }, {}, 2);
     expect(o).toMatchObject({ workers: 1, rate: 100, tunnelRate: 100, teardownRate: 100, maxOutstanding: 60, holdMs: null, durationMs: null, version: 2, sourcePort: 'auto' });
     expect(resolveOptions({ target: '127.0.0.1' }, {}, 8).workers).toBe(4);
+    expect(o.callsAfterTunnels).toBe(false);
+    expect(resolveOptions({ target: '127.0.0.1', callsAfterTunnels: true }, {}, 2).callsAfterTunnels).toBe(true);
   });
 });
 
