@@ -196,7 +196,8 @@ export class LoadEngine implements LacHost {
     while (!callsWait && this.ready.length > 0 && placed < MAX_PER_TICK && this.counters.callsInProgress < K) {
       if (this.rr >= this.ready.length) this.rr = 0;
       const t = this.ready[this.rr]!;
-      if (!t.channel.canSendNow()) {
+      // (One that went down still goes to placeCall, which refuses, so that it leaves `ready`.)
+      if (t.state === 'established' && !t.channel.canSendNow()) {
         this.rr++;
         if (++skipped >= this.ready.length) break;
         continue;

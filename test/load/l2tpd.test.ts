@@ -131,6 +131,31 @@ describe('l2tp-load against l2tpd', () => {
     expect(eager.callsBeforeAllTunnels).toBeGreaterThan(0);
   });
 
+  it('a tunnel the LNS clears mid-run stops taking calls and the run still completes', async () => {
+    const d = await daemon('127.0.81.3:1701');
+    const t = await tmp();
+    let deleted: number | undefined;
+    const r = await runL2tpLoad(['--target', '127.0.81.3', '--tunnels', '2', '--sessions-per-tunnel', '100', '--rate', '40', '--source', '127.0.81.30-127.0.81.31'], {
+      json: t.file('r.json'),
+      timeoutMs: 40_000,
+      during: async () => {
+        if (deleted !== undefined) return;
+        const tunnels = await d.json<TunnelInfo[]>('show', 'tunnels');
+        const sessions = await d.json<SessionInfo[]>('show', 'sessions');
+        if (tunnels.length === 2 && sessions.length >= 10) {
+          deleted = tunnels[0]!.tunnelId;
+          await d.ctl('tunnel', 'delete', String(deleted));
+        }
+      },
+    });
+    expect(deleted).toBeDefined();
+    expect(r.signal).toBeNull();
+    expect(r.report!.outcome).toBe('completed');
+    // The other tunnel placed all its calls; the cleared one stopped short of its 100.
+    expect(r.report!.calls.established).toBeGreaterThanOrEqual(100);
+    expect(r.report!.calls.established).toBeLessThan(200);
+  });
+
   it('challenge authentication and hidden AVPs with the right secret, L2TPv2 and L2TPv3 (message digests)', async () => {
     const config = 'tunnel_profiles:\n  default:\n    auth_mode: challenge\n    secret: s3cret\n    hide_avps: true\n';
     await daemon('127.0.82.1:1701', config);
