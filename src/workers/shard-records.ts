@@ -11,8 +11,11 @@ export class RecordKeeper {
   /** Tunnels whose control connection changed, each with the sessions that changed or ended. */
   private readonly dirty = new Map<number, { changed: Set<number>; ended: Set<number> }>();
   private readonly removed = new Set<number>();
-  /** Tunnels whose options have gone to the store: later deltas leave them out. */
-  private readonly optionsSent = new Set<number>();
+  /**
+   * The options object each tunnel last sent to the store: later deltas leave it out while the tunnel keeps the
+   * same object (a tunnel that changes its options replaces the object, e.g. the L2TPv2 fallback).
+   */
+  private readonly optionsSent = new Map<number, unknown>();
   private timer: NodeJS.Timeout | null = null;
 
   constructor(
@@ -68,9 +71,9 @@ export class RecordKeeper {
       const t = this.tunnels.get(id);
       if (!t || t.state === 'closed') continue;
       const { options, ...rest } = t.record(e.changed);
-      const first = !this.optionsSent.has(id);
-      if (first) this.optionsSent.add(id);
-      upserts.push({ localTunnelId: id, ...rest, ...(first ? { options } : {}), partial: true, sessionDeletes: [...e.ended] });
+      const fresh = this.optionsSent.get(id) !== options;
+      if (fresh) this.optionsSent.set(id, options);
+      upserts.push({ localTunnelId: id, ...rest, ...(fresh ? { options } : {}), partial: true, sessionDeletes: [...e.ended] });
     }
     const deletes = [...this.removed];
     this.dirty.clear();

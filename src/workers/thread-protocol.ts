@@ -32,8 +32,9 @@ export interface TunnelRecord {
   localTunnelId: number;
   data: unknown;
   /**
-   * The tunnel's options: fixed for its life, so a delta carries them only in the tunnel's first record from this
-   * worker (they were a third of what a busy shard copied to the store). A stored record always has them.
+   * The tunnel's options: a delta carries them only when they are new (the tunnel's first record from this worker,
+   * or after the tunnel replaced them); they were a third of what a busy shard copied to the store. A stored
+   * record always has them.
    */
   options?: unknown;
   channel: unknown;
