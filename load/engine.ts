@@ -136,6 +136,11 @@ export class LoadEngine implements LacHost {
     this.tick();
   }
 
+  /** Tunnels still to open, being opened, connecting, or waiting to try again. */
+  private get tunnelsComing(): boolean {
+    return this.openHead < this.toOpen.length || this.opening > 0 || this.retriesPending > 0 || this.counters.tunnelsConnecting > 0;
+  }
+
   /** Whether anything waits for a token: tunnels to open, calls to place, held calls to clear. */
   private get pacing(): boolean {
     const heldDue = this.heldHead < this.held.length && this.held[this.heldHead]!.due <= Date.now() + IDLE_TICK_MS;
@@ -187,7 +192,7 @@ export class LoadEngine implements LacHost {
 
     // --calls-after-tunnels: no call until no tunnel is still coming up, and no tokens saved up meanwhile (the first
     // calls would go out as a burst of 100 ms worth).
-    const callsWait = this.plan.options.callsAfterTunnels && (this.openHead < this.toOpen.length || this.opening > 0 || this.retriesPending > 0 || this.counters.tunnelsConnecting > 0);
+    const callsWait = this.plan.options.callsAfterTunnels && this.tunnelsComing;
     if (!callsWait) this.callBucket.refill(dt);
     let placed = 0;
     // A tunnel whose control window is full would hold the ICRQ back in our own queue, and that wait would be
@@ -249,7 +254,7 @@ export class LoadEngine implements LacHost {
 
   /** Everything placed and answered (established or failed); nothing more will start. */
   get settled(): boolean {
-    return this.openHead >= this.toOpen.length && this.opening === 0 && this.retriesPending === 0 && this.counters.tunnelsConnecting === 0 && this.ready.length === 0 && this.counters.callsInProgress === 0;
+    return !this.tunnelsComing && this.ready.length === 0 && this.counters.callsInProgress === 0;
   }
 
   /** Settled, and (with a hold time) every call cleared again. */

@@ -81,20 +81,19 @@ async function start(init: ShardInit): Promise<void> {
         }
         return;
       case 'rpc':
-        handleShardRpc(shard, m.method, m.params, log, ppp).then(
-          (result) => {
-            logSink().flushSync(); // the caller may stop this worker as soon as it has the answer
-            post({ type: 'rpc-result', id: m.id, result });
-          },
-          (e: unknown) => {
-            logSink().flushSync();
-            post({
+        handleShardRpc(shard, m.method, m.params, log, ppp)
+          .then(
+            (result): FromWorker => ({ type: 'rpc-result', id: m.id, result }),
+            (e: unknown): FromWorker => ({
               type: 'rpc-result',
               id: m.id,
               error: { code: e instanceof ShardError ? e.code : 'internal', message: e instanceof Error ? e.message : String(e) },
-            });
-          },
-        );
+            }),
+          )
+          .then((answer) => {
+            logSink().flushSync(); // the caller may stop this worker as soon as it has the answer
+            post(answer);
+          });
         return;
       case 'config':
         try {
