@@ -5,6 +5,8 @@
  * worker crash but not the process.
  */
 import type { TunnelRecord } from '../workers/thread-protocol.js';
+import { mergeChannelDelta } from '../transport/channel-delta.js';
+import type { ControlChannelState } from '../transport/control-channel-config.js';
 
 export interface StateStore {
   readonly kind: 'memory' | 'redis';
@@ -28,14 +30,26 @@ export class MemoryStateStore implements StateStore {
     let m = this.shards.get(shard);
     if (!m) this.shards.set(shard, (m = new Map()));
     for (const id of deletes) m.delete(id);
+    const errors: string[] = [];
     for (const r of upserts) {
       let t = m.get(r.localTunnelId);
+      const previous = t && r.partial ? t.record : undefined;
       if (!t || !r.partial) m.set(r.localTunnelId, (t = { record: r, sessions: new Map() }));
-      // A delta: the tunnel's parts replace the stored ones (its options only when it carries them), its sessions merge.
-      t.record = r.options === undefined && t.record.options !== undefined ? { ...r, options: t.record.options } : r;
+      // A delta: the tunnel's parts replace the stored ones (its options only when it carries them, its channel's
+      // unacknowledged messages merged: channel-delta.ts), its sessions merge.
+      let channel: unknown;
+      try {
+        channel = mergeChannelDelta(previous?.channel as ControlChannelState<unknown> | undefined, r.channel as ControlChannelState<unknown>);
+      } catch (e) {
+        // Kept as it came: the tunnel's restore refuses it (its unacknowledged messages do not add up) and says so.
+        channel = r.channel;
+        errors.push(`tunnel ${r.localTunnelId}: ${(e as Error).message}`);
+      }
+      t.record = { ...r, channel, ...(r.options === undefined && previous?.options !== undefined ? { options: previous.options } : {}) };
       for (const s of r.sessions) t.sessions.set(sessionIdOf(s), s);
       for (const id of r.sessionDeletes ?? []) t.sessions.delete(id);
     }
+    if (errors.length > 0) throw new Error(`state store: ${errors.join('; ')}`);
   }
 
   async loadShard(shard: number): Promise<TunnelRecord[]> {

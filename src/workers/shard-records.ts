@@ -5,6 +5,8 @@
  * sessions, so a busy tunnel with thousands of calls costs per change, not per call it holds.
  */
 import type { Tunnel } from '../actors/tunnel.js';
+import { type ChannelDeltaBase, channelDelta } from '../transport/channel-delta.js';
+import type { ControlChannelState } from '../transport/control-channel-config.js';
 import type { TunnelRecord } from './thread-protocol.js';
 
 export class RecordKeeper {
@@ -16,6 +18,8 @@ export class RecordKeeper {
    * same object (a tunnel that changes its options replaces the object, e.g. the L2TPv2 fallback).
    */
   private readonly optionsSent = new Map<number, unknown>();
+  /** Per tunnel, the channel whose snapshot went last and its delta base (a replaced channel starts whole again). */
+  private readonly channelSent = new Map<number, { channel: unknown; base: ChannelDeltaBase }>();
   private timer: NodeJS.Timeout | null = null;
 
   constructor(
@@ -52,6 +56,7 @@ export class RecordKeeper {
     if (!this.persist) return;
     this.dirty.delete(id);
     this.optionsSent.delete(id);
+    this.channelSent.delete(id);
     this.removed.add(id);
     this.schedule();
   }
@@ -70,10 +75,13 @@ export class RecordKeeper {
     for (const [id, e] of this.dirty) {
       const t = this.tunnels.get(id);
       if (!t || t.state === 'closed') continue;
-      const { options, ...rest } = t.record(e.changed);
+      const { options, channel, ...rest } = t.record(e.changed);
       const fresh = this.optionsSent.get(id) !== options;
       if (fresh) this.optionsSent.set(id, options);
-      upserts.push({ localTunnelId: id, ...rest, ...(fresh ? { options } : {}), partial: true, sessionDeletes: [...e.ended] });
+      const last = this.channelSent.get(id);
+      const delta = channelDelta(channel as ControlChannelState<unknown>, last?.channel === t.channel ? last.base : undefined);
+      this.channelSent.set(id, { channel: t.channel, base: delta.base });
+      upserts.push({ localTunnelId: id, ...rest, channel: delta.send, ...(fresh ? { options } : {}), partial: true, sessionDeletes: [...e.ended] });
     }
     const deletes = [...this.removed];
     this.dirty.clear();

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { MemoryStateStore } from '../../src/state/store.js';
 import type { TunnelRecord } from '../../src/workers/thread-protocol.js';
+import { channelDelta } from '../../src/transport/channel-delta.js';
+import { harness } from '../transport/support/harness.js';
 
 const session = (id: number, state: string) => ({ data: { localSessionId: id }, machine: { value: state } });
 const tunnel = (id: number, ns: number, sessions: TunnelRecord['sessions'], extra: Partial<TunnelRecord> = {}): TunnelRecord => ({
@@ -35,5 +37,25 @@ describe('memory state store', () => {
     await s.apply(1, [tunnel(2, 0, [session(1, 'a'), session(2, 'b')], { partial: true })], []);
     await s.apply(1, [tunnel(2, 1, [session(3, 'c')])], []);
     expect((await s.loadShard(1))[0]!.sessions).toEqual([session(3, 'c')]);
+  });
+
+  it("merges a channel delta's new unacknowledged messages into the stored ones, and reports a delta without its base", async () => {
+    const h = harness({ helloIntervalMs: 0, peerReceiveWindowSize: 16 }, { state: { ...harness().ch.snapshot(), peerReceiveWindowSize: 16, cwnd: 16, ssthresh: 16 } });
+    const s = new MemoryStateStore();
+    h.ch.send('a');
+    h.ch.send('b');
+    const first = channelDelta(h.ch.snapshot(), undefined);
+    await s.apply(0, [tunnel(1, 0, [], { partial: true, channel: first.send })], []);
+    h.ch.receive(0, 1, null); // 'a' acknowledged
+    h.ch.send('c');
+    const second = channelDelta(h.ch.snapshot(), first.base);
+    expect(second.send.unacked.map((e) => e.msg)).toEqual(['c']);
+    await s.apply(0, [tunnel(1, 0, [], { partial: true, channel: second.send })], []);
+    expect((await s.loadShard(0))[0]!.channel).toEqual(h.ch.snapshot());
+
+    // Tunnel 2's delta has no stored base: the batch's other records still land, and the error names the tunnel.
+    const orphan = tunnel(2, 0, [], { partial: true, channel: second.send });
+    await expect(s.apply(0, [orphan, tunnel(3, 0, [session(5, 'established')], { partial: true })], [])).rejects.toThrow(/tunnel 2: .*nothing is stored/);
+    expect((await s.loadShard(0)).map((r) => r.localTunnelId)).toEqual([1, 2, 3]);
   });
 });
