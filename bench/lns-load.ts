@@ -295,6 +295,8 @@ function setup(d: Drive) {
     callLatencyMs: latency(r.latencyMs.call),
     l2tpdSetup: { cpuSeconds: r.cpu.target?.setupCpuSeconds ?? null, sessionsPerCpuSecond: r.cpu.target?.callsPerCpuSecond ?? null, rssMaxBytes: r.cpu.target?.rssMaxBytes ?? null },
     generator: { cpuSeconds: r.cpu.generator.cpuSeconds, maxEventLoopUtilization: r.cpu.generator.maxEventLoopUtilization, warning: r.cpu.warning },
+    // This machine is a VM: the hypervisor's steal during the run moves the rates and, most, the latency tail.
+    machineSteal: r.cpu.machine ? { seconds: r.cpu.machine.stealSeconds, percent: r.cpu.machine.stealPercent, setupPercent: r.cpu.machine.setupStealPercent } : null,
     retransmits: r.packets.retransmits,
     failures: r.failures.slice(0, 5),
   };

@@ -40,12 +40,48 @@ export function readProcCpu(pid: number): ProcCpu | undefined {
   }
 }
 
+/** This machine's CPU time from /proc/stat's first line, in clock ticks; undefined when not Linux. */
+export interface MachineCpu {
+  cores: number;
+  /** All time (user to steal), summed over the cores. */
+  totalTicks: number;
+  /** Time the hypervisor ran something else while a virtual CPU of this machine wanted to run. */
+  stealTicks: number;
+}
+
+export function readMachineCpu(text?: string): MachineCpu | undefined {
+  try {
+    const stat = text ?? readFileSync('/proc/stat', 'utf8');
+    const first = stat.slice(0, stat.indexOf('\n')).trim().split(/\s+/);
+    if (first[0] !== 'cpu' || first.length < 9) return undefined;
+    // user nice system idle iowait irq softirq steal (guest time is already in user)
+    const f = first.slice(1, 9).map(Number);
+    if (f.some((x) => !Number.isFinite(x))) return undefined;
+    const cores = (stat.match(/^cpu\d+ /gm) ?? []).length || 1;
+    return { cores, totalTicks: f.reduce((a, b) => a + b, 0), stealTicks: f[7]! };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Past this share of the machine's CPU time taken by the hypervisor, a report says its numbers are not a dedicated machine's. */
+export const STEAL_WARNING_PERCENT = 5;
+
+export interface MachineCpuTotals {
+  cores: number;
+  stealSeconds: number;
+  /** Steal as a share of all the machine's CPU time over the run. */
+  stealPercent: number;
+}
+
 export interface CpuSample {
   /** Seconds since the run started. */
   t: number;
   /** Percent of one core over the last interval. */
   generator: number;
   target: number | null;
+  /** The hypervisor's steal over the last interval, in percent of one core; null without /proc/stat. */
+  steal: number | null;
 }
 
 export class CpuMeter {
@@ -57,6 +93,8 @@ export class CpuMeter {
   private targetLast: ProcCpu | undefined;
   targetRssMaxBytes = 0;
   targetGone = false;
+  private readonly machineStart = readMachineCpu();
+  private machineLast = this.machineStart;
 
   constructor(readonly targetPid: number | undefined) {
     this.targetStart = targetPid !== undefined ? readProcCpu(targetPid) : undefined;
@@ -84,21 +122,35 @@ export class CpuMeter {
         this.targetGone = true;
       }
     }
+    let steal: number | null = null;
+    const m = this.machineLast ? readMachineCpu() : undefined;
+    if (m && this.machineLast) {
+      steal = ((m.stealTicks - this.machineLast.stealTicks) / ticksPerSecond()) * 1e8 / wallUs;
+      this.machineLast = m;
+    }
     this.last = cpu;
     this.lastWall = now;
-    return { t: (now - this.startWall) / 1000, generator: round1(generator), target: target === null ? null : round1(target) };
+    return { t: (now - this.startWall) / 1000, generator: round1(generator), target: target === null ? null : round1(target), steal: steal === null ? null : round1(steal) };
   }
 
-  /** Totals since construction. */
-  totals(): { generatorCpuSeconds: number; targetCpuSeconds: number | null; wallSeconds: number } {
+  /** Totals since construction; `machine` is null where /proc/stat is not there. */
+  totals(): { generatorCpuSeconds: number; targetCpuSeconds: number | null; wallSeconds: number; machine: MachineCpuTotals | null } {
     const cpu = process.cpuUsage(this.start);
     const t = this.targetLast && this.targetStart ? this.targetLast.cpuSeconds - this.targetStart.cpuSeconds : null;
     return {
       generatorCpuSeconds: round3((cpu.user + cpu.system) / 1e6),
       targetCpuSeconds: t === null ? null : round3(t),
       wallSeconds: round3((performance.now() - this.startWall) / 1000),
+      machine: machineTotals(this.machineStart, readMachineCpu()),
     };
   }
+}
+
+export function machineTotals(from: MachineCpu | undefined, to: MachineCpu | undefined): MachineCpuTotals | null {
+  if (!from || !to) return null;
+  const total = to.totalTicks - from.totalTicks;
+  const steal = to.stealTicks - from.stealTicks;
+  return { cores: to.cores, stealSeconds: round3(steal / ticksPerSecond()), stealPercent: total > 0 ? round1((steal / total) * 100) : 0 };
 }
 
 const round1 = (x: number) => Math.round(x * 10) / 10;

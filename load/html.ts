@@ -48,6 +48,7 @@ export function renderHtml(r: LoadReport): string {
   const ppp = o.ppp ? ` · PPP subscribers: ${o.ppp.auth.toUpperCase()}, IPCP${o.ppp.ipv6cp ? ' + IPv6CP' : ''}${o.ppp.proxyLcp ? `, proxy LCP${o.ppp.proxyAuth ? ' + authentication' : ''}` : ''}` : ' · control plane only';
   parts.push(`<p class="muted">${esc(r.startedAt)} – ${esc(r.endedAt)} · ${r.wallSeconds} s · outcome <b>${esc(r.outcome)}</b>${r.reason ? ` (${esc(r.reason)})` : ''} · L2TPv${o.version}, rate ${o.rate}/s, max outstanding ${o.maxOutstanding}, ${o.workers} worker(s)${esc(ppp)}</p>`);
   if (r.cpu.warning) parts.push(`<p class="warn">${esc(r.cpu.warning)}</p>`);
+  if (r.cpu.machine?.warning) parts.push(`<p class="warn">${esc(r.cpu.machine.warning)}</p>`);
 
   parts.push('<h2>Summary</h2>');
   parts.push(
@@ -63,6 +64,7 @@ export function renderHtml(r: LoadReport): string {
       ['Generator CPU', `${n(r.cpu.generator.cpuSeconds, ' s')} (${n(r.cpu.generator.percentOfOneCore, '% of one core')})`],
       ['Target CPU', r.cpu.target ? `${n(r.cpu.target.cpuSeconds, ' s')} (${n(r.cpu.target.percentOfOneCore, '% of one core')})` : 'not measured (--target-pid)'],
       ['Sessions per target CPU-second', r.cpu.target ? n(r.cpu.target.callsPerCpuSecond) : '—'],
+      ['Hypervisor steal', r.cpu.machine ? `${n(r.cpu.machine.stealSeconds, ' s')} (${n(r.cpu.machine.stealPercent, '% of the machine')})` : 'not measured'],
       ...(r.ppp
         ? ([
             ['Subscriber addresses (IPCP)', `${n(r.ppp.addressesAssigned)}: ${r.ppp.lowestAddress ?? '—'} – ${r.ppp.highestAddress ?? '—'}`],

@@ -5,6 +5,7 @@
 import { bucketLow, histogramCount, mean, quantile, PHASES, type Cause, type Histogram, type Phase, type Totals } from './stats.js';
 import { intToIpv4, type LoadOptions, type PppLoadOptions } from './options.js';
 import type { Counters, PingTally } from './stats.js';
+import { type MachineCpuTotals, STEAL_WARNING_PERCENT } from './cpu.js';
 
 export type Outcome = 'completed' | 'duration' | 'interrupted' | 'aborted' | 'time-limit';
 
@@ -31,6 +32,8 @@ export interface Timeline {
   /** Percent of one core. */
   generatorCpu: number[];
   targetCpu: (number | null)[];
+  /** The hypervisor's steal on this machine, percent of one core (null: not measured). */
+  steal: (number | null)[];
 }
 
 export interface LoadReport {
@@ -77,6 +80,11 @@ export interface LoadReport {
     target: { pid: number; cpuSeconds: number | null; percentOfOneCore: number | null; setupCpuSeconds: number | null; callsPerCpuSecond: number | null; rssMaxBytes: number } | null;
     /** Set when a generator worker was saturated: the rate measured may be the generator's limit. */
     warning: string | null;
+    /**
+     * The machine both ran on (this host, /proc/stat): on a virtual machine the hypervisor's steal time. Rates and
+     * latencies measured while it took much are not a dedicated machine's; `warning` says so past 5%.
+     */
+    machine: (MachineCpuTotals & { setupStealSeconds: number | null; setupStealPercent: number | null; warning: string | null }) | null;
   };
   /** PPP mode: what the subscribers got (their addresses as a range; every one came from the LNS's IPCP). */
   ppp: { addressesAssigned: number; lowestAddress: string | null; highestAddress: string | null; lcpEchoRequestsAnswered: number; proxyLcpRefused: number } | null;
@@ -201,7 +209,7 @@ export interface ReportInput {
   endedAt: number;
   outcome: Outcome;
   reason: string | null;
-  cpu: { generatorCpuSeconds: number; targetCpuSeconds: number | null; wallSeconds: number; targetRssMaxBytes: number };
+  cpu: { generatorCpuSeconds: number; targetCpuSeconds: number | null; wallSeconds: number; targetRssMaxBytes: number; machine: MachineCpuTotals | null };
   maxElu: number[];
 }
 
@@ -213,10 +221,15 @@ export function buildReport(i: ReportInput): LoadReport {
   const tunnelWindow = i.totals.firstTunnelAt !== null && i.totals.lastTunnelUpAt !== null ? (i.totals.lastTunnelUpAt - i.totals.firstTunnelAt) / 1000 : null;
   const peak = tl.setupRate.length ? Math.max(...tl.setupRate) : null;
   let setupCpu: number | null = null;
+  let setupSteal: number | null = null;
   if (window !== null && i.totals.firstCallAt !== null) {
     const from = (i.totals.firstCallAt - i.startedAt) / 1000;
     setupCpu = cpuWithin(tl, from, from + window, tl.targetCpu);
+    setupSteal = cpuWithin(tl, from, from + window, tl.steal);
   }
+  const m = i.cpu.machine;
+  const setupStealPercent = m && setupSteal !== null && window !== null && window > 0 ? Math.round((setupSteal / (window * m.cores)) * 1000) / 10 : null;
+  const worstSteal = Math.max(m?.stealPercent ?? 0, setupStealPercent ?? 0);
   const { secret, ppp, ...rest } = i.options;
   const worst = i.maxElu.reduce((m, e, w) => (e > (i.maxElu[m] ?? 0) ? w : m), 0);
   const warning =
@@ -281,6 +294,17 @@ export function buildReport(i: ReportInput): LoadReport {
               rssMaxBytes: i.cpu.targetRssMaxBytes,
             },
       warning,
+      machine: m
+        ? {
+            ...m,
+            setupStealSeconds: r3(setupSteal),
+            setupStealPercent,
+            warning:
+              worstSteal > STEAL_WARNING_PERCENT
+                ? `the hypervisor took ${m.stealPercent}% of this machine's CPU time (steal, ${m.stealSeconds} s over ${m.cores} cores; ${setupStealPercent ?? '-'}% while calls were set up): rates and latencies are not a dedicated machine's`
+                : null,
+          }
+        : null,
     },
     ppp: ppp
       ? {

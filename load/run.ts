@@ -65,7 +65,7 @@ export function timeLimitMs(o: LoadOptions): number {
   return Math.round(2 * (setup + hold) + retries + o.setupTimeoutMs + 60_000);
 }
 
-const emptyTimeline = (): Timeline => ({ t: [], established: [], active: [], inProgress: [], failed: [], tunnelsUp: [], setupRate: [], generatorCpu: [], targetCpu: [] });
+const emptyTimeline = (): Timeline => ({ t: [], established: [], active: [], inProgress: [], failed: [], tunnelsUp: [], setupRate: [], generatorCpu: [], targetCpu: [], steal: [] });
 
 export async function runLoad(o: LoadOptions): Promise<RunResult> {
   const plans = planWorkers(o);
@@ -120,6 +120,7 @@ export async function runLoad(o: LoadOptions): Promise<RunResult> {
     timeline.setupRate.push(oneSecondRate(timeline.t, timeline.established, timeline.t.length - 1));
     timeline.generatorCpu.push(cs.generator);
     timeline.targetCpu.push(cs.target);
+    timeline.steal.push(cs.steal);
     progress.update({
       settled: c.callsUp + c.callsFailed,
       up: c.callsUp,
@@ -215,7 +216,8 @@ export function summary(r: LoadReport): string {
     `  latency ms  tunnel p50 ${l.tunnel.p50 ?? '-'} p99 ${l.tunnel.p99 ?? '-'} | call p50 ${l.call.p50 ?? '-'} p95 ${l.call.p95 ?? '-'} p99 ${l.call.p99 ?? '-'}` +
       PPP_STAGES.filter((p) => r.mode === 'ppp' && l[p].count > 0).map((p) => ` | ${p} p50 ${l[p].p50} p99 ${l[p].p99}`).join(''),
     `  cpu  generator ${r.cpu.generator.cpuSeconds} s (${r.cpu.generator.percentOfOneCore}%)` +
-      (r.cpu.target ? ` | target ${r.cpu.target.cpuSeconds ?? '-'} s (${r.cpu.target.percentOfOneCore ?? '-'}%), ${r.cpu.target.callsPerCpuSecond ?? '-'} sessions per CPU-second` : ''),
+      (r.cpu.target ? ` | target ${r.cpu.target.cpuSeconds ?? '-'} s (${r.cpu.target.percentOfOneCore ?? '-'}%), ${r.cpu.target.callsPerCpuSecond ?? '-'} sessions per CPU-second` : '') +
+      (r.cpu.machine ? ` | machine steal ${r.cpu.machine.stealPercent}% (set-up ${r.cpu.machine.setupStealPercent ?? '-'}%)` : ''),
   ];
   if (r.ppp) lines.push(`  ppp  ${r.ppp.addressesAssigned} addresses (${r.ppp.lowestAddress ?? '-'} – ${r.ppp.highestAddress ?? '-'}), ${r.ppp.lcpEchoRequestsAnswered} LCP echoes answered`);
   if (r.data) {
@@ -226,5 +228,6 @@ export function summary(r: LoadReport): string {
   }
   for (const c of r.failures.slice(0, 5)) lines.push(`  failure ×${c.count}: ${describeCause(c)}`);
   if (r.cpu.warning) lines.push(`  warning: ${r.cpu.warning}`);
+  if (r.cpu.machine?.warning) lines.push(`  warning: ${r.cpu.machine.warning}`);
   return lines.join('\n');
 }

@@ -306,10 +306,10 @@ describe('the report: a data section with --ping-rate, null without', () => {
   const reportFor = (ping: Record<string, string>, stats?: Partial<WorkerStats>) => {
     const options = resolveOptions({ target: '127.0.0.1', ppp: true, ...ping });
     const w = workerStats(stats);
-    const timeline = { t: [], established: [], active: [], inProgress: [], failed: [], tunnelsUp: [], setupRate: [], generatorCpu: [], targetCpu: [] };
+    const timeline = { t: [], established: [], active: [], inProgress: [], failed: [], tunnelsUp: [], setupRate: [], generatorCpu: [], targetCpu: [], steal: [] };
     return buildReport({
       options, totals: sumStats([w]), timeline, startedAt: 0, endedAt: 1000, outcome: 'completed', reason: null,
-      cpu: { generatorCpuSeconds: 0, targetCpuSeconds: null, wallSeconds: 1, targetRssMaxBytes: 0 }, maxElu: [0],
+      cpu: { generatorCpuSeconds: 0, targetCpuSeconds: null, wallSeconds: 1, targetRssMaxBytes: 0, machine: null }, maxElu: [0],
     });
   };
 
