@@ -1,11 +1,12 @@
 /**
  * A control channel's snapshot as a delta against the one sent before it, for the state store.
  *
- * Measured (issue 6, a shard at full set-up rate): the channel snapshot was the largest part of the records a
- * shard copies to the store, about 40% of their serialisation, and half of that was the unacknowledged messages
- * (a busy tunnel has tens in flight, each a message object with its AVPs). Most of them were already in the
- * snapshot sent 50 ms before. Unacknowledged entries never change while they wait for their ack, except when they
- * are retransmitted, and they are consecutive from `peerNr`. So a delta carries only the entries sent since the
+ * Measured (issue 6, a shard at full set-up rate): in a busy tunnel's first records the channel snapshot was the
+ * largest part of what a shard copies to the store, about 40% of their serialisation, half of it unacknowledged
+ * messages (each a message object with its AVPs), many already in the snapshot sent 50 ms before. On loopback in
+ * steady state the peer acks within the flush interval and a delta keeps nothing; it pays where acks take longer
+ * (LACs across a WAN, a peer under load). Unacknowledged entries never change while they wait for their ack, except
+ * when they are retransmitted, and they are consecutive from `peerNr`. So a delta carries only the entries sent since the
  * previous snapshot, plus how many of the store's entries (from `peerNr` on) it keeps; any retransmission or
  * timeout since then sends the whole list again. Everything else in the snapshot is small and goes whole.
  */
