@@ -54,6 +54,8 @@ export function mergeChannelDelta<M>(stored: ControlChannelState<M> | undefined,
   const { unackedKept: kept, ...rest } = r;
   if (kept === 0) return rest;
   if (!stored) throw new ChannelDeltaError(`a control channel delta keeps ${kept} unacknowledged messages but nothing is stored`);
+  // A delta kept after a failed merge: its list starts past peerNr, so nothing can be kept from it (until a whole one).
+  if (isChannelDelta(stored)) throw new ChannelDeltaError('a control channel delta arrived on an incomplete stored snapshot');
   const from = seqDiff(r.peerNr, stored.peerNr);
   if (!seqLessEq(stored.peerNr, r.peerNr) || from + kept > stored.unacked.length) {
     throw new ChannelDeltaError(`a control channel delta keeps unacknowledged messages ${r.peerNr}+${kept} that the stored snapshot (${stored.peerNr}+${stored.unacked.length}) does not hold`);

@@ -87,5 +87,7 @@ describe('control channel deltas', () => {
     expect(() => mergeChannelDelta(undefined, send)).toThrow(ChannelDeltaError);
     const older = { ...first.send, unacked: first.send.unacked.slice(0, 1), ns: 1 };
     expect(() => mergeChannelDelta(older, send)).toThrow(/does not hold/);
+    // What a store keeps after such a failure (the delta itself) is no base for the next one either.
+    expect(() => mergeChannelDelta(send, { ...h.ch.snapshot(), unackedKept: 1 })).toThrow(/incomplete stored snapshot/);
   });
 });
