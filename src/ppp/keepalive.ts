@@ -22,6 +22,9 @@ export class Keepalive {
   /** Echo-Requests sent since the last Echo-Reply. */
   outstanding = 0;
   private timer: TimerHandle | undefined;
+  /** The last timer, kept for the Clock to reuse (rearm) so an echo period allocates nothing. */
+  private spare: TimerHandle | undefined;
+  private readonly onTick = (): void => this.tick();
 
   constructor(private readonly o: KeepaliveOptions) {}
 
@@ -50,7 +53,8 @@ export class Keepalive {
   }
 
   private arm(ms: number): void {
-    this.timer = this.o.clock.setTimeout(() => this.tick(), ms);
+    const c = this.o.clock;
+    this.timer = this.spare = c.rearm ? c.rearm(this.spare, this.onTick, ms) : c.setTimeout(this.onTick, ms);
   }
 
   private tick(): void {

@@ -17,6 +17,12 @@ export interface Clock {
   now(): number;
   setTimeout(fn: () => void, ms: number): TimerHandle;
   clearTimeout(h: TimerHandle): void;
+  /**
+   * Optional: setTimeout reusing `h` (pending, fired or cleared; a pending one is cancelled) instead
+   * of allocating a timer, for timers re-armed every period for a session's life. Callers fall back
+   * to setTimeout where a Clock lacks it.
+   */
+  rearm?(h: TimerHandle | undefined, fn: () => void, ms: number): TimerHandle;
 }
 
 /**

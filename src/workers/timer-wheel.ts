@@ -16,7 +16,10 @@ import type { Clock, TimerHandle } from '../transport/clock.js';
 interface Entry {
   fn: (() => void) | null;
   rounds: number;
+  /** Bucket index while linked; -1 once collected (backlog) or cleared. */
   slot: number;
+  /** In the backlog array: may not be linked again until fire() has taken it off. */
+  queued: boolean;
   prev: Entry | null;
   next: Entry | null;
 }
@@ -61,17 +64,41 @@ export class TimerWheel implements Clock {
   }
 
   setTimeout(fn: () => void, ms: number): TimerHandle {
+    const e: Entry = { fn: null, rounds: 0, slot: -1, queued: false, prev: null, next: null };
+    this.link(e, fn, ms);
+    return e as unknown as TimerHandle;
+  }
+
+  /**
+   * setTimeout that reuses `h` (a timer of this wheel, pending, fired or cleared) instead of
+   * allocating one: for timers re-armed every period for as long as a session lives (LCP echo).
+   * Each fresh entry would live one period, be promoted to the old generation and feed the major
+   * GC of a heap holding 100,000s of sessions. A pending `h` is cancelled first.
+   */
+  rearm(h: TimerHandle | undefined, fn: () => void, ms: number): TimerHandle {
+    const e = h as unknown as Entry | undefined;
+    if (!e) return this.setTimeout(fn, ms);
+    if (e.fn !== null) this.clearTimeout(h!);
+    if (e.queued) return this.setTimeout(fn, ms); // still in the backlog array: fire() must skip it, not fire it anew
+    this.link(e, fn, ms);
+    return h!;
+  }
+
+  private link(e: Entry, fn: () => void, ms: number): void {
     if (this.live === 0 && this.backlog.length === 0) this.cursorTime = this.clockNow();
     // Ticks from the cursor: at least one, so a timer never fires in the call that armed it.
     const due = this.clockNow() + Math.max(0, ms);
     const ticks = Math.max(1, Math.ceil((due - this.cursorTime) / this.tickMs));
     const slot = (this.cursor + ticks) % this.slotCount;
-    const e: Entry = { fn, rounds: Math.floor((ticks - 1) / this.slotCount), slot, prev: null, next: this.heads[slot] ?? null };
+    e.fn = fn;
+    e.rounds = Math.floor((ticks - 1) / this.slotCount);
+    e.slot = slot;
+    e.prev = null;
+    e.next = this.heads[slot] ?? null;
     if (e.next) e.next.prev = e;
     this.heads[slot] = e;
     this.live++;
     this.arm();
-    return e as unknown as TimerHandle;
   }
 
   clearTimeout(h: TimerHandle): void {
@@ -123,6 +150,7 @@ export class TimerWheel implements Clock {
       if (e.rounds > 0) e.rounds--;
       else {
         this.unlink(e);
+        e.queued = true;
         this.backlog.push(e);
       }
       e = next;
@@ -133,6 +161,7 @@ export class TimerWheel implements Clock {
     let n = 0;
     while (this.backlog.length > 0 && n < this.maxFires) {
       const e = this.backlog.pop()!;
+      e.queued = false;
       const fn = e.fn;
       if (!fn) continue;
       e.fn = null;

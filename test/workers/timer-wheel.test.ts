@@ -68,4 +68,85 @@ describe('TimerWheel', () => {
     vi.advanceTimersByTime(15);
     expect(order).toEqual(['a', 'b']);
   });
+
+  it('rearm reuses a fired or cleared timer, and a pending one it re-arms only once', () => {
+    const w = new TimerWheel();
+    const hits: string[] = [];
+    const h = w.setTimeout(() => hits.push('a'), 20);
+    vi.advanceTimersByTime(30);
+    expect(hits).toEqual(['a']);
+    // Fired: the same handle comes back, armed again.
+    expect(w.rearm(h, () => hits.push('b'), 20)).toBe(h);
+    // Pending: re-arming replaces the callback (the first never fires) and keeps one live timer.
+    expect(w.rearm(h, () => hits.push('c'), 40)).toBe(h);
+    expect(w.size).toBe(1);
+    vi.advanceTimersByTime(100);
+    expect(hits).toEqual(['a', 'c']);
+    w.clearTimeout(w.rearm(h, () => hits.push('d'), 10));
+    expect(w.rearm(h, () => hits.push('e'), 10)).toBe(h);
+    vi.advanceTimersByTime(30);
+    expect(hits).toEqual(['a', 'c', 'e']);
+    expect(w.size).toBe(0);
+  });
+
+  it('rearm does not reuse a timer waiting in the backlog of a burst (it would fire twice)', () => {
+    const w = new TimerWheel({ maxFiresPerTick: 10 });
+    let n = 0;
+    const done = new Set<number>();
+    const handles = Array.from({ length: 30 }, (_, i) => w.setTimeout(() => (n++, done.add(i)), 50));
+    vi.advanceTimersByTime(49);
+    vi.advanceTimersToNextTimer(); // collects all 30 due ones, fires 10; the rest wait in the backlog
+    expect(n).toBe(10);
+    const waiting = handles.filter((_, i) => !done.has(i));
+    expect(waiting).toHaveLength(20);
+    let late = 0;
+    const again = waiting.map((h) => w.rearm(h, () => late++, 1000));
+    for (const [i, h] of again.entries()) expect(h).not.toBe(waiting[i]);
+    vi.advanceTimersByTime(100);
+    expect(n).toBe(10); // the re-armed ones were cancelled, not fired from the backlog
+    expect(late).toBe(0);
+    vi.advanceTimersByTime(1000);
+    expect(late).toBe(20);
+    expect(w.size).toBe(0);
+  });
+
+  it('timers re-armed with rearm fire exactly when setTimeout/clearTimeout would (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.integer({ min: 0, max: 5 }), fc.integer({ min: 0, max: 3_000 }), fc.boolean()), { minLength: 1, maxLength: 80 }),
+        (ops) => {
+          const w = new TimerWheel({ tickMs: 10, slots: 64, maxFiresPerTick: 3 });
+          const start = Date.now();
+          const handles: (ReturnType<TimerWheel['setTimeout']> | undefined)[] = [];
+          const pending = new Map<number, number>(); // slot -> op index armed there
+          const cancelled = new Set<number>();
+          const dueAt = new Map<number, number>();
+          const fired = new Map<number, number>(); // op index -> time fired
+          ops.forEach(([slot, ms, clear], k) => {
+            const prev = pending.get(slot);
+            if (prev !== undefined && !fired.has(prev)) cancelled.add(prev); // superseded or cleared before firing
+            pending.delete(slot);
+            const h = handles[slot];
+            if (clear) {
+              if (h) w.clearTimeout(h);
+            } else {
+              handles[slot] = w.rearm(h, () => {
+                expect(fired.has(k)).toBe(false);
+                fired.set(k, Date.now() - start);
+              }, ms);
+              pending.set(slot, k);
+              dueAt.set(k, Date.now() - start + ms);
+            }
+            vi.advanceTimersByTime(7); // time passes between operations: some fire and are re-armed after
+          });
+          vi.advanceTimersByTime(10_000);
+          const expected = [...dueAt.keys()].filter((k) => !cancelled.has(k)).sort((a, b) => a - b);
+          expect([...fired.keys()].sort((a, b) => a - b)).toEqual(expected);
+          for (const [k, at] of fired) expect(at).toBeGreaterThanOrEqual(dueAt.get(k)!);
+          expect(w.size).toBe(0);
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
 });
