@@ -25,6 +25,7 @@ interface Out {
   latencyAtHalfRate: (Setup & { rate: number; load: string }) | null;
   latencyAtHalfRateAckDelay0: (Setup & { l2tpd: { config: string } }) | null;
   charts?: string[];
+  idlePpp: { subscribers: number; echoRequestsPerSecond: number; cpuMicrosecondsPerEcho: number | null; extrapolationTo1M: { what: string } };
   held: Setup & { rss: { bytesPerSession: number | null }; extrapolationTo1M: { what: string; rssBytes: number | null }; idle: { l2tpdCpuSeconds: number | null }; idleWithoutTunnels: { seconds: number } | null };
 }
 
@@ -80,11 +81,17 @@ describe('bench lns-load', () => {
     expect(out.held.idle.l2tpdCpuSeconds).toBeGreaterThanOrEqual(0);
     expect(out.held.idleWithoutTunnels).not.toBeNull();
 
-    expect(out.targets.map((t) => t.name[0])).toEqual(['1', '1', '2', '3', '4']);
+    // Target 5 (idle with LCP echo) is taken from run 2's subscribers, with the cost per echo and a labelled extrapolation.
+    expect(out.idlePpp).toMatchObject({ subscribers: 10, echoRequestsPerSecond: 0 });
+    expect(out.idlePpp.extrapolationTo1M.what).toMatch(/extrapolation, not a measurement/);
+
+    expect(out.targets.map((t) => t.name[0])).toEqual(['1', '1', '2', '3', '4', '5']);
     for (const t of out.targets) expect(typeof t.met).toBe('boolean');
     for (const i of [0, 2, 3]) expect(out.targets[i]!.note).toMatch(/hypervisor steal while calls were set up: ([\d.]+|-)% of the machine/);
     // 20 sessions are not a million: that target cannot be met by a small run.
     expect(out.targets[4]!.met).toBe(false);
+    expect(out.targets[5]!.met).toBe(false);
+    expect(out.targets[5]!.note).toMatch(/^measured with 10 subscribers \(run 2\): [\d.]+% of one core .* µs of l2tpd CPU per echo/);
     expect(out.conditions.join(' ')).toMatch(/WITHOUT PPP/);
 
     // BENCH_LOAD_CHARTS: the charts drawn from the runs' reports, written where asked.
