@@ -82,15 +82,10 @@ interface LiveSession {
   stateChanged?: () => void;
 }
 
-/** This shard's share of a pool. */
+/** This shard's share of a pool: of its free addresses in allocation order, every `shards`-th from `index`. */
 export function shardPool(name: string, ranges: readonly string[], exclude: readonly string[], shards: number, index: number): Ipv4Pool {
   const pool = new Ipv4Pool(name, ranges, { exclude });
-  if (shards <= 1) return pool;
-  const all: string[] = [];
-  for (let a = pool.allocate(); a !== undefined; a = pool.allocate()) all.push(a);
-  all.forEach((a, i) => {
-    if (i % shards === index) pool.release(a);
-  });
+  pool.keepShare(shards, index);
   return pool;
 }
 

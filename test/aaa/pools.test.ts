@@ -5,6 +5,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { IndexPool, InterfaceIdPool, Ipv4Pool, Ipv6PrefixPool, PoolConfigError, type AddressAllocator } from '../../src/aaa/index.js';
+import { shardPool } from '../../src/workers/ppp-service.js';
 
 /** Small deterministic PRNG (mulberry32) so a failure reproduces. */
 function rng(seed: number): () => number {
@@ -188,5 +189,69 @@ describe('IPv6 pools', () => {
     expect(pool.size).toBe(0x10000);
     expect(() => new InterfaceIdPool('z', '0:0:0:0-0:0:0:9')).toThrow(/all-zero/);
     expect(() => new InterfaceIdPool('z', 'garbage')).toThrow(PoolConfigError);
+  });
+});
+
+describe('a shard\'s share of a pool (shardPool)', () => {
+  /** The partition as first written: allocate every address as text, give back every shards-th. */
+  function referenceShare(ranges: string[], exclude: string[], shards: number, index: number): Ipv4Pool {
+    const pool = new Ipv4Pool('p', ranges, { exclude });
+    if (shards <= 1) return pool;
+    const all: string[] = [];
+    for (let a = pool.allocate(); a !== undefined; a = pool.allocate()) all.push(a);
+    all.forEach((a, i) => {
+      if (i % shards === index) pool.release(a);
+    });
+    return pool;
+  }
+  const drain = (p: AddressAllocator): string[] => {
+    const out: string[] = [];
+    for (let a = p.allocate(); a !== undefined; a = p.allocate()) out.push(a);
+    return out;
+  };
+
+  it('gives each shard the addresses, in the order, that the text-based partition did; disjoint, covering (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 3 }).chain((third) =>
+          fc.record({
+            third: fc.constant(third),
+            len: fc.integer({ min: 26, max: 32 }),
+            excl: fc.array(fc.integer({ min: 1, max: 60 }), { maxLength: 5 }),
+            shards: fc.integer({ min: 1, max: 4 }),
+          }),
+        ),
+        ({ third, len, excl, shards }) => {
+          const ranges = [`198.18.${third}.0/${len}`, `198.19.${third}.10-198.19.${third}.20`];
+          const exclude = [...new Set(excl)].map((h) => `198.19.${third}.${h}`).filter((a) => new Ipv4Pool('x', ranges).contains(a));
+          const seen = new Set<string>();
+          for (let i = 0; i < shards; i++) {
+            const got = shardPool('p', ranges, exclude, shards, i);
+            const want = referenceShare(ranges, exclude, shards, i);
+            expect(got.available).toBe(want.available);
+            const order = drain(got);
+            expect(order).toEqual(drain(want));
+            for (const a of order) {
+              expect(seen.has(a)).toBe(false);
+              seen.add(a);
+            }
+          }
+          expect(seen.size).toBe(new Ipv4Pool('p', ranges, { exclude }).size);
+        },
+      ),
+      { numRuns: 150 },
+    );
+  });
+
+  it('makes a share of a /10 (4M addresses) without address text', () => {
+    const share = shardPool('big', ['100.64.0.0/10'], [], 2, 1);
+    expect(share.available).toBe((2 ** 22 - 2) / 2);
+    expect(share.allocate()).toBe('100.64.0.2');
+    expect(share.allocate()).toBe('100.64.0.4');
+    expect(share.reserve('100.64.0.1')).toBe(false); // shard 0's
+  });
+
+  it('refuses a shard outside 0..shards-1', () => {
+    expect(() => shardPool('p', ['198.18.0.0/29'], [], 2, 2)).toThrow(RangeError);
   });
 });
