@@ -3,9 +3,11 @@
  * PPP exchanges (PAP, CHAP-MD5, MS-CHAPv2) of src/ppp/auth.
  */
 import { writeFile } from 'node:fs/promises';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { LocalUsersFileError, LocalUsersVerifier, parseLocalUsers } from '../../src/aaa/index.js';
 import { createAuthClient, createAuthServer, type AuthProtocolName, type AuthResult, type CredentialVerifier } from '../../src/ppp/auth/index.js';
+import { tokenize } from '../../src/aaa/local-users.js';
 import { makeTempDir } from '../support/tmp.js';
 
 const FILE = `
@@ -95,5 +97,60 @@ describe('LocalUsersVerifier', () => {
     } finally {
       await tmp.cleanup();
     }
+  });
+});
+
+/** The tokenizer as first written (a character at a time, `\s` by regex): the reference for the fast one. */
+function referenceTokenize(line: string): { text: string; column: number }[] {
+  const tokens: { text: string; column: number }[] = [];
+  let i = 0;
+  while (i < line.length) {
+    while (i < line.length && /\s/.test(line[i]!)) i++;
+    if (i >= line.length || line[i] === '#') break;
+    const column = i + 1;
+    let text = '';
+    while (i < line.length && !/\s/.test(line[i]!)) {
+      const ch = line[i]!;
+      if (ch !== '"' && ch !== "'") {
+        text += ch;
+        i++;
+        continue;
+      }
+      const start = i++;
+      for (;;) {
+        if (i >= line.length) throw { column: start + 1, message: `unterminated ${ch} quote` };
+        const c = line[i++]!;
+        if (c === ch) break;
+        if (ch === '"' && c === '\\' && i < line.length) text += line[i++]!;
+        else text += c;
+      }
+    }
+    tokens.push({ text, column });
+  }
+  return tokens;
+}
+
+describe('users file tokenizer', () => {
+  it('splits every line as the reference does: blanks (all of \\s), quotes, escapes, comments (property)', () => {
+    const piece = fc.constantFrom('a', 'b', 'Z', '9', '@', '.', '=', ',', '#', '"', "'", '\\', ' ', '\t', '\u00a0', '\u2003', '\u3000', '\ufeff', 'é', '😀');
+    const lines = fc.array(piece, { maxLength: 40 }).map((a) => a.join(''));
+    fc.assert(
+      fc.property(lines, (line) => {
+        let want: unknown;
+        try {
+          want = referenceTokenize(line);
+        } catch (e) {
+          want = { threw: e };
+        }
+        let got: unknown;
+        try {
+          got = tokenize(line);
+        } catch (e) {
+          got = { threw: e };
+        }
+        expect(got).toEqual(want);
+      }),
+      { numRuns: 3000 },
+    );
   });
 });

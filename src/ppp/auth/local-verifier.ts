@@ -27,15 +27,22 @@ export interface LocalVerifierOptions {
 }
 
 export class LocalVerifier implements CredentialVerifier {
-  private readonly users: ReadonlyMap<string, LocalUser>;
+  /** A Map is used as given (a users file of 100,000s is not copied per shard); a Record becomes one. */
+  private readonly table: ReadonlyMap<string, string | LocalUser>;
 
   constructor(
     users: LocalUsers,
     private readonly options: LocalVerifierOptions = {},
   ) {
-    const entries = users instanceof Map ? [...users.entries()] : Object.entries(users);
-    this.users = new Map(entries.map(([name, u]) => [name, typeof u === 'string' ? { password: u } : u]));
+    this.table = users instanceof Map ? users : new Map(Object.entries(users));
   }
+
+  private readonly users = {
+    get: (name: string): LocalUser | undefined => {
+      const u = this.table.get(name);
+      return typeof u === 'string' ? { password: u } : u;
+    },
+  };
 
   async verify(req: AuthRequest): Promise<AuthVerdict> {
     try {
