@@ -64,7 +64,7 @@ export function renderHtml(r: LoadReport): string {
       ['Generator CPU', `${n(r.cpu.generator.cpuSeconds, ' s')} (${n(r.cpu.generator.percentOfOneCore, '% of one core')})`],
       ['Target CPU', r.cpu.target ? `${n(r.cpu.target.cpuSeconds, ' s')} (${n(r.cpu.target.percentOfOneCore, '% of one core')})` : 'not measured (--target-pid)'],
       ['Sessions per target CPU-second', r.cpu.target ? n(r.cpu.target.callsPerCpuSecond) : '—'],
-      ['Hypervisor steal', r.cpu.machine ? `${n(r.cpu.machine.stealSeconds, ' s')} (${n(r.cpu.machine.stealPercent, '% of the machine')})` : 'not measured'],
+      ['Hypervisor steal', r.cpu.machine ? `${n(r.cpu.machine.stealSeconds, ' s')} (${n(r.cpu.machine.stealPercent, '% of the machine')}; ${r.cpu.machine.setupStealPercent === null ? '—' : n(r.cpu.machine.setupStealPercent, '%')} while calls were set up)` : 'not measured'],
       ...(r.ppp
         ? ([
             ['Subscriber addresses (IPCP)', `${n(r.ppp.addressesAssigned)}: ${r.ppp.lowestAddress ?? '—'} – ${r.ppp.highestAddress ?? '—'}`],

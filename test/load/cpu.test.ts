@@ -1,6 +1,7 @@
 /** The machine's steal time (/proc/stat) in l2tp-load's report: a VM's hypervisor taking CPU skews rates and latencies. */
 import { describe, expect, it } from 'vitest';
 import { machineTotals, readMachineCpu } from '../../load/cpu.js';
+import { renderHtml } from '../../load/html.js';
 import { resolveOptions } from '../../load/options.js';
 import { buildReport } from '../../load/report.js';
 import { summary } from '../../load/run.js';
@@ -46,5 +47,8 @@ describe('machine CPU and steal', () => {
     const setup = report(2, { steal: [0, 0, 40, 40, 0] });
     expect(setup.cpu.machine).toMatchObject({ setupStealSeconds: 0.8, setupStealPercent: 20 });
     expect(setup.cpu.machine!.warning).toMatch(/20% while calls were set up/);
+    // The HTML report says both shares too.
+    expect(renderHtml(setup)).toMatch(/Hypervisor steal<\/th><td class="n">0\.2 s \(2% of the machine; 20% while calls were set up\)/);
+    expect(renderHtml(report(2))).toMatch(/\(2% of the machine; — while calls were set up\)/);
   });
 });
