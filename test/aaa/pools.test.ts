@@ -112,6 +112,62 @@ describe('IndexPool against a model', () => {
     );
   });
 
+  it('hands out exactly what a FIFO model does while its ring of released indices grows (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 3000 }),
+        fc.integer(),
+        fc.array(fc.tuple(fc.constantFrom('alloc', 'release', 'take'), fc.integer({ min: 1, max: 1500 })), { maxLength: 12 }),
+        (size, seed, steps) => {
+          const random = rng(seed);
+          const pool = new IndexPool(size);
+          // The model: a cursor over never-used indices, then a plain array queue of released ones.
+          const used = new Set<number>();
+          const queued = new Set<number>();
+          const queue: number[] = [];
+          let cursor = 0;
+          const modelAlloc = (): number => {
+            while (cursor < size) {
+              const i = cursor++;
+              if (!used.has(i)) return used.add(i), i;
+            }
+            while (queue.length > 0) {
+              const i = queue.shift()!;
+              queued.delete(i);
+              if (!used.has(i)) return used.add(i), i;
+            }
+            return -1;
+          };
+          for (const [k, n] of steps) {
+            for (let j = 0; j < n; j++) {
+              if (k === 'alloc') expect(pool.allocate()).toBe(modelAlloc());
+              else {
+                const i = Math.floor(random() * size);
+                if (k === 'take') {
+                  expect(pool.allocateIndex(i)).toBe(!used.has(i));
+                  used.add(i);
+                } else {
+                  const was = used.delete(i);
+                  expect(pool.release(i)).toBe(was);
+                  if (was && i < cursor && !queued.has(i)) queue.push(i), queued.add(i);
+                }
+              }
+            }
+            expect(pool.used).toBe(used.size);
+          }
+          // The ring never holds more slots than the pool has indices.
+          expect(pool.bytes).toBeLessThanOrEqual(size * 5);
+        },
+      ),
+      { numRuns: 150 },
+    );
+  });
+
+  it('a /10-sized pool starts with one octet per index, not five', () => {
+    const pool = new IndexPool(1 << 22);
+    expect(pool.bytes).toBe((1 << 22) + 4 * 1024);
+  });
+
   it('hands out never-used indices first, then released ones oldest first', () => {
     const pool = new IndexPool(4);
     expect([pool.allocate(), pool.allocate()]).toEqual([0, 1]);
