@@ -91,6 +91,11 @@ export class TunnelCalls {
     if (this.sessions.size >= this.t.options.maxSessions) {
       return this.refuseUnknownCall(m, { resultCode: CdnResult.NoFacilitiesTemporary, message: 'session limit of this tunnel reached' });
     }
+    const refused = this.t.env.admitCall?.(this.t);
+    if (refused) {
+      this.t.log.warn({ tunnel: this.t.id, reason: refused.message }, 'call refused');
+      return this.refuseUnknownCall(m, refused);
+    }
     const s = this.create(callType, {});
     if (!s) return this.refuseUnknownCall(m, { resultCode: CdnResult.NoFacilitiesTemporary, message: 'no free session ID' });
     const kind = t === MessageTypes.ICRQ ? 'ICRQ' : 'OCRQ';

@@ -8,7 +8,7 @@ import type { Clock } from '../transport/clock.js';
 import type { PseudowireFactory } from './pseudowire.js';
 import type { Session } from './session.js';
 import type { Tunnel } from './tunnel.js';
-import type { TunnelMachine } from './tunnel-machine.js';
+import type { Refusal, TunnelMachine } from './tunnel-machine.js';
 
 export interface TunnelEvents {
   tunnelChanged(t: Tunnel): void;
@@ -28,6 +28,8 @@ export interface TunnelEnv {
   transmit(t: Tunnel, packet: Buffer): void;
   allocateSessionId(t: Tunnel): number | undefined;
   releaseSessionId(t: Tunnel, id: number): void;
+  /** A new call from the peer (ICRQ, OCRQ): undefined to take it, else why not (the worker's limits). */
+  admitCall?(t: Tunnel): Refusal | undefined;
   events: TunnelEvents;
   /** What established sessions carry (PPP termination on the LNS, a subscriber in the load generator). */
   pseudowire?: PseudowireFactory | undefined;

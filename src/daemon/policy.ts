@@ -5,7 +5,7 @@
 import os from 'node:os';
 import type { EthernetOptions, SessionOptions, TunnelOptions } from '../actors/options.js';
 import type { Config } from '../config/index.js';
-import type { PeerDecision, PeerPolicy } from '../workers/shard.js';
+import type { PeerDecision, PeerPolicy, ShardLimits } from '../workers/shard.js';
 
 const VENDOR = 'l2tpd (TypeScript L2TP concentrator)';
 
@@ -103,4 +103,13 @@ export function policyFromConfig(config: Config): PeerPolicy {
       }
     },
   };
+}
+
+/**
+ * This worker's limits: `limits.max_sessions` is shared out (tunnels go to workers by tunnel ID, so each worker
+ * takes its share of the calls); `max_tunnels` and `max_half_open_tunnels` apply per worker, as they always have.
+ */
+export function shardLimits(config: Config, workers: number): ShardLimits {
+  const l = config.system.limits;
+  return { maxTunnels: l.maxTunnels, maxHalfOpenTunnels: l.maxHalfOpenTunnels, maxSessions: Math.ceil(l.maxSessions / Math.max(1, workers)) };
 }

@@ -8,7 +8,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import pino from 'pino';
 import { logSink } from '../util/log-sink.js';
 import { parseConfig, type Config } from '../config/index.js';
-import { policyFromConfig } from '../daemon/policy.js';
+import { policyFromConfig, shardLimits } from '../daemon/policy.js';
 import { NullDataPlane } from '../dataplane/null.js';
 import { RemoteDataPlane, type DataPlaneCall } from '../dataplane/remote.js';
 import type { DataPlane } from '../dataplane/types.js';
@@ -65,7 +65,7 @@ async function start(init: ShardInit): Promise<void> {
     sockets: new UdpSocketFactory(config.system.socketBuffer),
     ...(init.dataPlane === 'kernel' ? { ipSockets: new L2tpIpSocketFactory() } : {}),
     policy: { incoming: (p) => policy.incoming(p), profile: (n) => policy.profile(n) },
-    limits: { maxTunnels: config.system.limits.maxTunnels, maxHalfOpenTunnels: config.system.limits.maxHalfOpenTunnels },
+    limits: shardLimits(config, init.count),
     forward: (shardIndex, buf, from, to, transport) => forwards.push({ shard: shardIndex, buf, from, to, ...(transport === 'ip' ? { transport } : {}) }),
     persist: (upserts, deletes) => post({ type: 'records', upserts, deletes }),
   });
@@ -99,6 +99,7 @@ async function start(init: ShardInit): Promise<void> {
         try {
           config = buildConfig(m.configText, m.configFile, m.overrides);
           policy = policyFromConfig(config);
+          shardRef?.setLimits(shardLimits(config, init.count));
         } catch (e) {
           log.error({ err: String(e) }, 'worker could not apply the new configuration');
         }

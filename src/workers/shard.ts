@@ -7,13 +7,15 @@
  * Map. Nothing here grows with the number of tunnels or sessions per packet.
  */
 import type { Logger } from 'pino';
-import { decodeControlBody, getAvp, L2tpCodecError, MessageTypes, peekHeader, peekV2DataIds, StopCcnResult, type HeaderInfo, type Transport } from '../protocol/index.js';
+import { getHeapStatistics } from 'node:v8';
+import { CdnResult, decodeControlBody, getAvp, L2tpCodecError, MessageTypes, peekHeader, peekV2DataIds, StopCcnResult, type HeaderInfo, type Transport } from '../protocol/index.js';
 import { DataPlaneError, type DataPlane, type SessionLink } from '../dataplane/types.js';
 import { openPppLink, type PppLinkStats } from '../dataplane/kernel/ppp-link.js';
 import type { Clock } from '../transport/clock.js';
 import { createTunnelMachine } from '../actors/tunnel-machine.js';
 import { Tunnel } from '../actors/tunnel.js';
 import type { TunnelEnv, TunnelEvents } from '../actors/tunnel-env.js';
+import type { Refusal } from '../actors/tunnel-machine.js';
 import type { TunnelOptions } from '../actors/options.js';
 import type { Session, SessionRecord } from '../actors/session.js';
 import type { SessionData } from '../actors/session-messages.js';
@@ -46,7 +48,9 @@ export interface ShardOptions {
   /** L2TPv3 over IP (kernel data plane, its native addon); absent: IP encapsulation is refused. */
   ipSockets?: IpSocketFactory;
   policy: PeerPolicy;
-  limits: { maxTunnels: number; maxHalfOpenTunnels: number };
+  limits: ShardLimits;
+  /** Share of the V8 heap limit this worker's heap uses (0..1); tests inject one. Default: v8.getHeapStatistics(). */
+  heapUsage?: () => number;
   /** A packet for a tunnel another shard owns. */
   forward(shard: number, buf: Buffer, from: Endpoint, to: Endpoint, transport: Transport): void;
   /** What established sessions carry (PPP termination...); none: sessions only count their data. */
@@ -61,12 +65,34 @@ export interface ShardOptions {
   persistIntervalMs?: number;
 }
 
+export interface ShardLimits {
+  maxTunnels: number;
+  maxHalfOpenTunnels: number;
+  /** Sessions in this worker (its share of `limits.max_sessions`); none: no limit. */
+  maxSessions?: number;
+  /**
+   * Share of the V8 heap limit above which this worker takes no new tunnel or call (answered "temporary lack of
+   * resources") until the heap is back below it: a worker whose heap hits V8's limit dies, and its sessions with it.
+   */
+  memoryHighWater?: number;
+}
+
+/** Default of ShardLimits.memoryHighWater. */
+export const MEMORY_HIGH_WATER = 0.85;
+
 export interface ShardStats {
   packets: number;
   malformed: number;
   forwarded: number;
   unknownTunnel: number;
   refusedTunnels: number;
+  /** Calls (ICRQ/OCRQ) refused by this worker's limits: `limits.max_sessions` or the memory high-water. */
+  refusedCalls: number;
+}
+
+function v8HeapUsage(): number {
+  const h = getHeapStatistics();
+  return h.used_heap_size / h.heap_size_limit;
 }
 
 export interface CreateTunnelRequest {
@@ -95,7 +121,12 @@ export class ShardError extends Error {
 
 export class Shard {
   readonly tunnels = new Map<number, Tunnel>();
-  readonly stats: ShardStats = { packets: 0, malformed: 0, forwarded: 0, unknownTunnel: 0, refusedTunnels: 0 };
+  readonly stats: ShardStats = { packets: 0, malformed: 0, forwarded: 0, unknownTunnel: 0, refusedTunnels: 0, refusedCalls: 0 };
+  /**
+   * Admission: the session count as of `countedAt` plus calls admitted since (never below the true count: sessions
+   * only leave between refreshes), and whether the heap was above the high-water when last looked at.
+   */
+  private readonly admission = { countedAt: -Infinity, sessions: 0, heapAt: -Infinity, heapTight: false };
   /** Kernel data plane: frames a PPP channel would not take. */
   readonly linkStats: PppLinkStats = { txDropped: 0 };
   private readonly sockets = new Map<number, TunnelSocket>();
@@ -164,6 +195,7 @@ export class Shard {
       transmit: (t, packet) => this.sockets.get(t.id)?.send(packet),
       allocateSessionId: (t) => this.sessionAllocator(t).allocate(),
       releaseSessionId: (t, id) => this.sessionIds.get(t.id)?.release(id),
+      admitCall: () => this.admitCall(),
       events,
       pseudowire: o.pseudowire,
       ...(o.dataPlane.kind === 'kernel'
@@ -311,6 +343,10 @@ export class Shard {
     if (this.tunnels.size >= this.o.limits.maxTunnels || halfOpen >= this.o.limits.maxHalfOpenTunnels) {
       this.stats.refusedTunnels++;
       this.o.log.warn({ peer: from, tunnels: this.tunnels.size, halfOpen }, 'tunnel limit reached: SCCRQ dropped');
+      return;
+    }
+    if (this.heapTight()) {
+      this.stats.refusedTunnels++;
       return;
     }
     const decision = this.o.policy.incoming({ hostName, address: from.address });
@@ -524,6 +560,55 @@ export class Shard {
       for (const s of t.sessions.values()) out.push(sessionInfo(s));
     }
     return out;
+  }
+
+  /** Limits from a reloaded configuration: they apply to tunnels and calls from now on. */
+  setLimits(limits: ShardLimits): void {
+    this.o.limits = limits;
+  }
+
+  /**
+   * A new call from a peer (ICRQ, OCRQ): undefined to take it, else why not. The count is refreshed at most every
+   * 100 ms (it walks the tunnels), the heap looked at at most every second.
+   */
+  private admitCall(): Refusal | undefined {
+    const now = Date.now();
+    const a = this.admission;
+    const max = this.o.limits.maxSessions;
+    if (max !== undefined) {
+      if (now - a.countedAt >= 100) {
+        a.sessions = this.sessionCount();
+        a.countedAt = now;
+      }
+      if (a.sessions >= max) {
+        this.stats.refusedCalls++;
+        return { resultCode: CdnResult.NoFacilitiesTemporary, message: `session limit of this worker reached (${max}, its share of limits.max_sessions)` };
+      }
+    }
+    if (this.heapTight()) {
+      this.stats.refusedCalls++;
+      return { resultCode: CdnResult.NoFacilitiesTemporary, message: 'memory high-water of this worker reached' };
+    }
+    a.sessions++;
+    return undefined;
+  }
+
+  /** Whether the heap is above the memory high-water (looked at at most every second); logs each crossing. */
+  private heapTight(): boolean {
+    const a = this.admission;
+    const now = Date.now();
+    if (now - a.heapAt < 1000) return a.heapTight;
+    a.heapAt = now;
+    const usage = (this.o.heapUsage ?? v8HeapUsage)();
+    const mark = this.o.limits.memoryHighWater ?? MEMORY_HIGH_WATER;
+    const tight = usage >= mark;
+    if (tight !== a.heapTight) {
+      const f = { heapUsage: Math.round(usage * 1000) / 1000, highWater: mark, tunnels: this.tunnels.size, sessions: this.sessionCount() };
+      if (tight) this.o.log.warn(f, 'memory high-water reached: new tunnels and calls refused until the heap is below it');
+      else this.o.log.info(f, 'memory back below the high-water: new tunnels and calls taken again');
+    }
+    a.heapTight = tight;
+    return tight;
   }
 
   sessionCount(): number {
