@@ -93,7 +93,7 @@ export class TunnelCalls {
     }
     const refused = this.t.env.admitCall?.(this.t);
     if (refused) {
-      this.t.log.warn({ tunnel: this.t.id, reason: refused.message }, 'call refused');
+      this.t.log.debug({ tunnel: this.t.id, reason: refused.message }, 'call refused'); // the worker logs each crossing of its limits
       return this.refuseUnknownCall(m, refused);
     }
     const s = this.create(callType, {});

@@ -126,7 +126,7 @@ export class Shard {
    * Admission: the session count as of `countedAt` plus calls admitted since (never below the true count: sessions
    * only leave between refreshes), and whether the heap was above the high-water when last looked at.
    */
-  private readonly admission = { countedAt: -Infinity, sessions: 0, heapAt: -Infinity, heapTight: false };
+  private readonly admission = { countedAt: -Infinity, sessions: 0, heapAt: -Infinity, heapTight: false, full: false };
   /** Kernel data plane: frames a PPP channel would not take. */
   readonly linkStats: PppLinkStats = { txDropped: 0 };
   private readonly sockets = new Map<number, TunnelSocket>();
@@ -580,7 +580,15 @@ export class Shard {
         a.sessions = this.sessionCount();
         a.countedAt = now;
       }
-      if (a.sessions >= max) {
+      const full = a.sessions >= max;
+      if (full !== a.full) {
+        // Once per crossing, not per call: a flood of calls beyond the limit must not flood the log too.
+        const f = { sessions: a.sessions, maxSessions: max };
+        if (full) this.o.log.warn(f, 'session limit of this worker reached (its share of limits.max_sessions): calls refused');
+        else this.o.log.info(f, 'below the session limit again: calls taken');
+        a.full = full;
+      }
+      if (full) {
         this.stats.refusedCalls++;
         return { resultCode: CdnResult.NoFacilitiesTemporary, message: `session limit of this worker reached (${max}, its share of limits.max_sessions)` };
       }
