@@ -27,11 +27,13 @@ import type { AuthRequest, AuthVerdict, CredentialVerifier } from '../ppp/auth/t
 import { parseFramedRoute, type SessionAuthorization } from './radius/session-attrs.js';
 
 export interface LocalUserEntry {
-  user: string;
-  password: string;
-  authorization: SessionAuthorization;
+  readonly user: string;
+  readonly password: string;
+  readonly authorization: SessionAuthorization;
   /** Where it was defined, for messages. */
-  line: number;
+  readonly line: number;
+  /** An accepting verdict's attributes: the authorization plus `outcome: 'accept'` (made when asked). */
+  readonly attributes: Record<string, unknown>;
 }
 
 export interface LocalUsersProblem {
@@ -213,10 +215,8 @@ export class LocalUsersVerifier implements CredentialVerifier {
   }
 
   private static wrap(users: Map<string, LocalUserEntry>): LocalVerifier {
-    // parseLocalUsers' entries are the verifier's table as they are (password, attributes made on
-    // acceptance): no copy. Entries made elsewhere get their attributes in a copy.
-    const parsed = [...users.values()].every((e) => e instanceof Entry);
-    return new LocalVerifier(parsed ? (users as Map<string, Entry>) : new Map([...users].map(([k, e]) => [k, new Entry(e.user, e.password, e.authorization, e.line)])));
+    // The parsed entries are the verifier's table as they are (password, attributes made on acceptance): no copy.
+    return new LocalVerifier(users);
   }
 
   get size(): number {

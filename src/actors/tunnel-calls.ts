@@ -91,7 +91,7 @@ export class TunnelCalls {
     if (this.sessions.size >= this.t.options.maxSessions) {
       return this.refuseUnknownCall(m, { resultCode: CdnResult.NoFacilitiesTemporary, message: 'session limit of this tunnel reached' });
     }
-    const refused = this.t.env.admitCall?.(this.t);
+    const refused = this.t.env.admitCall?.();
     if (refused) {
       this.t.log.debug({ tunnel: this.t.id, reason: refused.message }, 'call refused'); // the worker logs each crossing of its limits
       return this.refuseUnknownCall(m, refused);

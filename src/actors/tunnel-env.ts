@@ -29,7 +29,7 @@ export interface TunnelEnv {
   allocateSessionId(t: Tunnel): number | undefined;
   releaseSessionId(t: Tunnel, id: number): void;
   /** A new call from the peer (ICRQ, OCRQ): undefined to take it, else why not (the worker's limits). */
-  admitCall?(t: Tunnel): Refusal | undefined;
+  admitCall?(): Refusal | undefined;
   events: TunnelEvents;
   /** What established sessions carry (PPP termination on the LNS, a subscriber in the load generator). */
   pseudowire?: PseudowireFactory | undefined;

@@ -37,12 +37,10 @@ export class LocalVerifier implements CredentialVerifier {
     this.table = users instanceof Map ? users : new Map(Object.entries(users));
   }
 
-  private readonly users = {
-    get: (name: string): LocalUser | undefined => {
-      const u = this.table.get(name);
-      return typeof u === 'string' ? { password: u } : u;
-    },
-  };
+  private user(name: string): LocalUser | undefined {
+    const u = this.table.get(name);
+    return typeof u === 'string' ? { password: u } : u;
+  }
 
   async verify(req: AuthRequest): Promise<AuthVerdict> {
     try {
@@ -56,14 +54,14 @@ export class LocalVerifier implements CredentialVerifier {
   private check(req: AuthRequest): AuthVerdict {
     switch (req.protocol) {
       case 'pap': {
-        const user = this.users.get(req.user);
+        const user = this.user(req.user);
         // Hash both sides so the comparison takes the same time whatever the lengths.
         const digest = (s: string): Buffer => createHash('sha256').update(s, 'utf8').digest();
         const ok = user !== undefined && timingSafeEqual(digest(user.password), digest(req.password));
         return ok ? this.accept(user) : this.refuse();
       }
       case 'chap': {
-        const user = this.users.get(req.user);
+        const user = this.user(req.user);
         if (user === undefined) return this.refuse();
         const expected = chapMd5Response(req.id, Buffer.from(user.password, 'utf8'), req.challenge);
         const ok = req.response.length === expected.length && timingSafeEqual(expected, req.response);
@@ -71,7 +69,7 @@ export class LocalVerifier implements CredentialVerifier {
       }
       case 'mschapv2': {
         // A Windows peer may send "DOMAIN\user": the users file names the user alone.
-        const user = this.users.get(req.user) ?? this.users.get(userNameWithoutDomain(req.user));
+        const user = this.user(req.user) ?? this.user(userNameWithoutDomain(req.user));
         if (user === undefined) return this.refuse();
         const expected = generateNtResponse(req.authenticatorChallenge, req.peerChallenge, req.user, user.password);
         if (req.ntResponse.length !== expected.length || !timingSafeEqual(expected, req.ntResponse)) return this.refuse();
