@@ -10,6 +10,7 @@ import { runCodecBench } from './codec.js';
 import { runPppBench } from './ppp.js';
 import { runKernelVmBench } from './kernel-vm.js';
 import { runLnsLoadBench } from './lns-load.js';
+import { runSocketIoBench } from './sockets.js';
 
 /**
  * Each size of the shard benchmark runs in its own process (RSS per session must not include the
@@ -41,6 +42,7 @@ const BENCHES: Record<string, Bench> = {
   channel: runChannelBench,
   shard: shardScale,
   ppp: runPppBench,
+  'socket-io': runSocketIoBench,
   'kernel-vm': runKernelVmBench,
   'lns-load': () => runLnsLoadBench(),
 };

@@ -157,6 +157,8 @@ NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
       {"pppGetIdle", PppGetIdle},
       {"pppSetNpMode", PppSetNpMode},
       {"watchStart", WatchStart},
+      {"watchBatchStart", WatchBatchStart},
+      {"udpSocket", UdpSocket},
       {"watchStop", WatchStop},
       {"watchActive", WatchActive},
       {"writeFrame", WriteFrame},

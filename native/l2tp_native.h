@@ -30,6 +30,7 @@ typedef struct watch {
   int fd;
   int dgram;   /* a SOCK_DGRAM socket: a zero-length read is an empty datagram, not end of file */
   int with_source; /* recvfrom(): onFrame also gets the sender's address (an unconnected L2TP/IP listener) */
+  int batch;   /* recvmmsg(): onBatch(data, ends) once per batch of datagrams (udp.c's tunnel sockets) */
   int closing; /* uv_close issued; no more reads, no more JS calls */
   int js_released;
   napi_ref on_frame, on_error, resource;
@@ -49,7 +50,11 @@ struct addon_state {
   int *owned;               /* fds this env made (PPPoX, /dev/ppp, L2TP/IP): closed at env teardown */
   size_t nowned, capowned;
   unsigned char frame[L2TPN_FRAME_MAX];
+  unsigned char *arena;     /* L2TPN_BATCH_MAX frames for recvmmsg, allocated by the first batch watch */
 };
+
+/* Datagrams per recvmmsg() and per JavaScript call of a batch watch. */
+#define L2TPN_BATCH_MAX 32
 
 /* errors.c: every failure becomes a thrown Error carrying code (errno name), syscall and errno. */
 const char *errno_name(int err);
@@ -101,6 +106,8 @@ napi_value PppGetIdle(napi_env env, napi_callback_info info);
 napi_value PppSetNpMode(napi_env env, napi_callback_info info);
 
 napi_value WatchStart(napi_env env, napi_callback_info info);
+napi_value WatchBatchStart(napi_env env, napi_callback_info info);
+napi_value UdpSocket(napi_env env, napi_callback_info info);
 napi_value WatchStop(napi_env env, napi_callback_info info);
 napi_value WatchActive(napi_env env, napi_callback_info info);
 napi_value WriteFrame(napi_env env, napi_callback_info info);

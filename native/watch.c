@@ -43,7 +43,10 @@ void state_release_if_done(addon_state *st) {
     st->teardown = NULL;
     napi_remove_async_cleanup_hook(h); /* lets the env finish exiting */
   }
-  if (st->finalized) free(st);
+  if (st->finalized) {
+    free(st->arena);
+    free(st);
+  }
 }
 
 static void on_closed(uv_handle_t *h) {
@@ -186,6 +189,77 @@ static void read_frames(watch *w) {
   }
 }
 
+
+/*
+ * One JavaScript call for a batch: onBatch(data, ends), data holding the datagrams back to back and ends[i] the
+ * offset where datagram i ends. Returns 0 when the loop should stop reading this wakeup.
+ */
+static int deliver_batch(watch *w, const struct mmsghdr *msgs, int n) {
+  napi_env env = w->st->env;
+  napi_handle_scope scope;
+  napi_value args[2], fn, recv, ends_buffer;
+  void *data = NULL, *ends_data = NULL;
+  size_t total = 0;
+  int ok = 0;
+  for (int i = 0; i < n; i++) total += msgs[i].msg_len;
+  if (napi_open_handle_scope(env, &scope) != napi_ok) return 0;
+  if (napi_create_buffer(env, total, &data, &args[0]) == napi_ok &&
+      napi_create_arraybuffer(env, (size_t)n * sizeof(uint32_t), &ends_data, &ends_buffer) == napi_ok &&
+      napi_create_typedarray(env, napi_uint32_array, (size_t)n, ends_buffer, 0, &args[1]) == napi_ok &&
+      napi_get_reference_value(env, w->on_frame, &fn) == napi_ok && napi_get_undefined(env, &recv) == napi_ok) {
+    uint32_t *ends = ends_data;
+    size_t at = 0;
+    for (int i = 0; i < n; i++) {
+      if (msgs[i].msg_len > 0) memcpy((unsigned char *)data + at, msgs[i].msg_hdr.msg_iov->iov_base, msgs[i].msg_len);
+      at += msgs[i].msg_len;
+      ends[i] = (uint32_t)at;
+    }
+    if (napi_call_function(env, recv, fn, 2, args, NULL) == napi_ok) ok = 1;
+    else after_failed_call(w);
+  }
+  napi_close_handle_scope(env, scope);
+  return ok;
+}
+
+/*
+ * recvmmsg() into the env's arena, L2TPN_BATCH_MAX datagrams at a time. A short batch means the queue was empty
+ * when the kernel looked: stop there rather than pay for the EAGAIN call (the poll is level-triggered, so what
+ * arrived since is read on the next loop turn).
+ */
+static void read_batch(watch *w) {
+  addon_state *st = w->st;
+  struct mmsghdr msgs[L2TPN_BATCH_MAX];
+  struct iovec iov[L2TPN_BATCH_MAX];
+  if (st->arena == NULL && (st->arena = malloc((size_t)L2TPN_BATCH_MAX * L2TPN_FRAME_MAX)) == NULL) {
+    deliver_error(w, ENOMEM, "malloc", 0);
+    return;
+  }
+  for (int total = 0; total < FRAMES_PER_WAKEUP && !w->closing;) {
+    memset(msgs, 0, sizeof msgs);
+    for (int i = 0; i < L2TPN_BATCH_MAX; i++) {
+      iov[i].iov_base = st->arena + (size_t)i * L2TPN_FRAME_MAX;
+      iov[i].iov_len = L2TPN_FRAME_MAX;
+      msgs[i].msg_hdr.msg_iov = &iov[i];
+      msgs[i].msg_hdr.msg_iovlen = 1;
+    }
+    int n = recvmmsg(w->fd, msgs, L2TPN_BATCH_MAX, MSG_DONTWAIT, NULL);
+    if (n < 0) {
+      int err = errno;
+      if (err == EINTR) continue;
+      if (err == EAGAIN || err == EWOULDBLOCK || !deliver_error(w, err, "recvmmsg", 1)) return;
+      continue;
+    }
+    if (n == 0 || !deliver_batch(w, msgs, n)) return;
+    total += n;
+    if (n < L2TPN_BATCH_MAX) return;
+  }
+}
+
+static void read_ready(watch *w) {
+  if (w->batch) read_batch(w);
+  else read_frames(w);
+}
+
 /* libuv saw POLLERR, stopped the handle and says EBADF whatever the cause; a socket's SO_ERROR says which. */
 static void poll_error(watch *w, int status) {
   int err = -status, so_error = 0;
@@ -194,7 +268,7 @@ static void poll_error(watch *w, int status) {
   if (!deliver_error(w, err, "poll", 1)) return;
   int rc = uv_poll_start(&w->poll, UV_READABLE, on_poll);
   if (rc != 0) deliver_error(w, -rc, "uv_poll_start", 0);
-  else read_frames(w);
+  else read_ready(w);
 }
 
 static void on_poll(uv_poll_t *h, int status, int events) {
@@ -214,7 +288,7 @@ static void on_poll(uv_poll_t *h, int status, int events) {
     return;
   }
   if (status < 0) poll_error(w, status);
-  else read_frames(w);
+  else read_ready(w);
   napi_close_callback_scope(env, cb_scope);
   napi_close_handle_scope(env, scope);
 }
@@ -224,15 +298,17 @@ static int is_function(napi_env env, napi_value v) {
   return napi_typeof(env, v, &t) == napi_ok && t == napi_function;
 }
 
-/* watchStart(fd, onFrame, onError?, withSource?) -> watch id; withSource: onFrame(frame, sourceAddress) via recvfrom */
-napi_value WatchStart(napi_env env, napi_callback_info info) {
+/* watchStart(fd, onFrame, onError?, withSource?) -> watch id; withSource: onFrame(frame, sourceAddress) via recvfrom
+ * watchBatchStart(fd, onBatch, onError?) -> watch id: a datagram socket read with recvmmsg, onBatch(data, ends) */
+static napi_value start_watch(napi_env env, napi_callback_info info, int batch) {
   napi_value argv[4], resource, name;
   int fd;
   bool with_source = false;
   addon_state *st = state_of(env);
-  if (get_args(env, info, 4, argv) != 0 || get_fd_arg(env, argv[0], "fd", &fd) != 0) return NULL;
+  if (get_args(env, info, batch ? 3 : 4, argv) != 0 || get_fd_arg(env, argv[0], "fd", &fd) != 0) return NULL;
+  if (batch) napi_get_undefined(env, &argv[3]);
   if (!is_function(env, argv[1])) {
-    throw_type(env, "onFrame must be a function");
+    throw_type(env, batch ? "onBatch must be a function" : "onFrame must be a function");
     return NULL;
   }
   napi_valuetype t;
@@ -266,7 +342,13 @@ napi_value WatchStart(napi_env env, napi_callback_info info) {
     return NULL;
   }
   w->dgram = is_socket && type == SOCK_DGRAM;
+  if (batch && !w->dgram) {
+    free(w);
+    throw_errno(env, is_socket ? EPROTOTYPE : ENOTSOCK, "getsockopt", "watchBatch(fd %d): needs a datagram socket", fd);
+    return NULL;
+  }
   w->with_source = with_source;
+  w->batch = batch;
   /* uv_poll_init checks the fd can be polled (EBADF, EPERM for regular files, EEXIST if already watched). */
   int rc = uv_poll_init(st->loop, &w->poll, fd);
   if (rc != 0) {
@@ -296,6 +378,10 @@ napi_value WatchStart(napi_env env, napi_callback_info info) {
   st->watches = w;
   return make_int(env, w->id);
 }
+
+napi_value WatchStart(napi_env env, napi_callback_info info) { return start_watch(env, info, 0); }
+
+napi_value WatchBatchStart(napi_env env, napi_callback_info info) { return start_watch(env, info, 1); }
 
 static watch *find_watch(addon_state *st, uint32_t id) {
   for (watch *w = st ? st->watches : NULL; w != NULL; w = w->next)

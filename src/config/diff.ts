@@ -36,7 +36,7 @@ export interface ConfigDiff {
 }
 
 /** Worker threads own shards and the data plane owns kernel objects: neither is swapped live. */
-export const RESTART_REQUIRED: readonly string[] = ['workers', 'dataplane', 'socket_buffer'];
+export const RESTART_REQUIRED: readonly string[] = ['workers', 'dataplane', 'socket_buffer', 'socket_io'];
 
 export function diffConfig(old: Config, next: Config): ConfigDiff {
   const system = systemChanges(old.system, next.system);

@@ -67,6 +67,7 @@ function resolveSystem(file: ConfigFile, source: ConfigSource, issues: ConfigIss
     logLevel: s.log_level ?? 'info',
     routerId: s.router_id ?? routerIdFromHostname(hostname),
     socketBuffer: s.socket_buffer ?? DEFAULT_SOCKET_BUFFER,
+    socketIo: s.socket_io ?? 'auto',
     limits: {
       maxTunnels: limits.max_tunnels,
       maxSessionsPerTunnel: limits.max_sessions_per_tunnel,

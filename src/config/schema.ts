@@ -53,6 +53,7 @@ const systemSchema = section({
   log_level: oneOf(LOG_LEVELS).optional(),
   router_id: routerId.optional(),
   socket_buffer: int(65_536, 1 << 30).optional(),
+  socket_io: oneOf(['auto', 'native', 'node']).optional(),
   limits: section({
     max_tunnels: int(1, 1_000_000).optional(),
     max_sessions_per_tunnel: int(1, 65535).optional(),

@@ -43,6 +43,8 @@ export interface SystemConfig {
   readonly routerId: number;
   /** SO_RCVBUF / SO_SNDBUF of every UDP socket, bytes (the kernel caps it at net.core.rmem_max / wmem_max). */
   readonly socketBuffer: number;
+  /** How tunnel sockets are read and written: the native addon (batched reads), Node's dgram, or auto (native where it loads). */
+  readonly socketIo: 'auto' | 'native' | 'node';
   readonly limits: Limits;
 }
 

@@ -10,6 +10,7 @@ import type { Logger } from 'pino';
 import { diffConfig, formatDiff, loadConfig, type Config, type ConfigOverrides } from '../config/index.js';
 import { L2tpCodecError, peekHeader, type Transport } from '../protocol/index.js';
 import { selectDataPlane } from '../dataplane/select.js';
+import { nativeAddonStatus } from '../dataplane/kernel/native.js';
 import type { DataPlane } from '../dataplane/types.js';
 import { MemoryStateStore, type StateStore } from '../state/store.js';
 import { Listener } from '../workers/listener.js';
@@ -71,6 +72,10 @@ export class Daemon {
     this.log.info({ dataplane: this.dataPlaneKind }, choice.reason);
     if (sys.listenIp.length > 0 && this.dataPlaneKind !== 'kernel') {
       throw new Error(`system.listen_ip: L2TPv3 over IP needs the kernel data plane, and this is the null one (${choice.reason})`);
+    }
+    if (sys.socketIo === 'native') {
+      const addon = nativeAddonStatus();
+      if (!addon.available) throw new Error(`system.socket_io: native needs the native addon, which does not load: ${addon.reason}`);
     }
 
     const count = this.o.workers ?? sys.workers;

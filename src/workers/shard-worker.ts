@@ -13,7 +13,7 @@ import { NullDataPlane } from '../dataplane/null.js';
 import { RemoteDataPlane, type DataPlaneCall } from '../dataplane/remote.js';
 import type { DataPlane } from '../dataplane/types.js';
 import { Shard, ShardError } from './shard.js';
-import { UdpSocketFactory } from './sockets.js';
+import { tunnelSocketFactory } from './sockets.js';
 import { L2tpIpSocketFactory } from './l2tp-ip.js';
 import { TimerWheel } from './timer-wheel.js';
 import { Batcher, type FromWorker, type PacketItem, type ShardInit, type ToWorker } from './thread-protocol.js';
@@ -54,6 +54,11 @@ async function start(init: ShardInit): Promise<void> {
       return t ? config.pppProfile(s.pppProfile ?? t.options.pppProfile) : undefined;
     },
   });
+  const tunnelSockets = tunnelSocketFactory(config.system.socketBuffer, config.system.socketIo);
+  if (init.index === 0) {
+    if (tunnelSockets.kind === 'native') log.info('tunnel sockets: native (recvmmsg batches)');
+    else log.info({ reason: tunnelSockets.reason }, 'tunnel sockets: node dgram');
+  }
   const forwards = new Batcher<PacketItem & { shard: number }>((items) => post({ type: 'forward', items }));
   const shard = new Shard({
     index: init.index,
@@ -62,7 +67,7 @@ async function start(init: ShardInit): Promise<void> {
     pseudowire: ppp.pseudowire,
     dataPlane,
     log,
-    sockets: new UdpSocketFactory(config.system.socketBuffer),
+    sockets: tunnelSockets.factory,
     ...(init.dataPlane === 'kernel' ? { ipSockets: new L2tpIpSocketFactory() } : {}),
     policy: { incoming: (p) => policy.incoming(p), profile: (n) => policy.profile(n) },
     limits: shardLimits(config, init.count),

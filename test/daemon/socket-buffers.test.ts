@@ -64,3 +64,23 @@ describe('system.socket_buffer', () => {
     expect(parseConfig('', 'l2tpd.yaml').system.socketBuffer).toBe(4 * 1024 * 1024);
   });
 });
+
+describe('system.socket_io', () => {
+  it('native where the addon loads (auto), dgram when asked: tunnels come up either way, and the log says which', async () => {
+    const lns = await daemon('127.0.176.4:1701', 'system:\n  socket_io: node\n');
+    const lac = await daemon('127.0.176.5:1701', '');
+    const t = await lac.json<TunnelInfo>('tunnel', 'create', '--peer', '127.0.176.4', '--local', '127.0.176.5');
+    await until(async () => (await lac.json<TunnelInfo>('show', 'tunnel', String(t.tunnelId))).state === 'established' || undefined, 10_000, 'tunnel');
+    const said = (d: typeof lns) => d.logLines().find((l) => String(l['msg']).startsWith('tunnel sockets:'));
+    await until(() => (said(lns) && said(lac)) || undefined, 5_000, 'the socket log lines');
+    expect(said(lns)).toMatchObject({ msg: 'tunnel sockets: node dgram', reason: 'configured' });
+    expect(said(lac)).toMatchObject({ msg: 'tunnel sockets: native (recvmmsg batches)' });
+  });
+
+  it('refuses an unknown value, naming the key', async () => {
+    const { parseConfig } = await import('../../src/config/index.js');
+    expect(() => parseConfig('system:\n  socket_io: fast\n', 'l2tpd.yaml')).toThrow(/system\.socket_io/);
+    expect(parseConfig('', 'l2tpd.yaml').system.socketIo).toBe('auto');
+    expect(parseConfig('system:\n  socket_io: native\n', 'l2tpd.yaml').system.socketIo).toBe('native');
+  });
+});

@@ -95,6 +95,27 @@ export interface Watch {
   close(): void;
 }
 
+export interface UdpSocketOptions {
+  localAddress: string;
+  /** 0: an ephemeral port. */
+  localPort: number;
+  peerAddress: string;
+  peerPort: number;
+  /** SO_REUSEADDR before bind(): a tunnel socket on the listener's port. */
+  reuseAddr?: boolean;
+  /** SO_RCVBUF and SO_SNDBUF (capped by the kernel at rmem_max / wmem_max). */
+  bufferBytes?: number;
+}
+
+export interface UdpSocketInfo {
+  fd: number;
+  /** getsockname(): where the socket is bound. */
+  address: string;
+  port: number;
+  /** The receive buffer the kernel granted for payload (half of what SO_RCVBUF reports). */
+  receiveBuffer: number;
+}
+
 /** The addon's own exports (native/l2tp_native.c); the functions below are its typed face. */
 export interface NativeAddon {
   pppol2tpConnect(options: Pppol2tpConnectOptions): number;
@@ -111,6 +132,8 @@ export interface NativeAddon {
   pppGetIdle(unitFd: number): { xmitIdle: number; recvIdle: number };
   pppSetNpMode(unitFd: number, protocol: number, mode: number): void;
   watchStart(fd: number, onFrame: (frame: Buffer, source?: string) => void, onError?: (err: NativeError) => void, withSource?: boolean): number;
+  watchBatchStart(fd: number, onBatch: (data: Buffer, ends: Uint32Array) => void, onError?: (err: NativeError) => void): number;
+  udpSocket(options: UdpSocketOptions): UdpSocketInfo;
   watchStop(id: number): void;
   watchActive(id: number): boolean;
   writeFrame(fd: number, frame: Uint8Array): void;
@@ -304,6 +327,25 @@ export function watchFrom(fd: number, onFrame: (frame: Buffer, source: string | 
   const native = addon();
   const id = native.watchStart(fd, onFrame, onError, true);
   return watchHandle(native, fd, id);
+}
+
+/**
+ * watch() for a datagram socket, read with recvmmsg() up to 32 datagrams at a time: `onBatch(data, ends)` once per
+ * batch, datagram i being data.subarray(ends[i - 1] ?? 0, ends[i]). Errors as for watch(). Not a datagram socket:
+ * ENOTSOCK or EPROTOTYPE.
+ */
+export function watchBatch(fd: number, onBatch: (data: Buffer, ends: Uint32Array) => void, onError?: (err: NativeError) => void): Watch {
+  const native = addon();
+  return watchHandle(native, fd, native.watchBatchStart(fd, onBatch, onError));
+}
+
+/**
+ * A UDP socket bound to `localAddress:localPort` and connected to the peer (socket, optional SO_REUSEADDR and
+ * buffer sizes, bind, connect), O_CLOEXEC and nonblocking. Bind and connect failures throw NativeError with the
+ * errno name (EADDRINUSE, EADDRNOTAVAIL...); the fd is closed first.
+ */
+export function udpSocket(options: UdpSocketOptions): UdpSocketInfo {
+  return addon().udpSocket(options);
 }
 
 /**
