@@ -10,7 +10,6 @@
  * wheel; hold times are a FIFO (every call is held equally long, so calls come due in the order they
  * came up) and need no timer at all; set-up deadlines likewise (calls in the order placed).
  */
-import type dgram from 'node:dgram';
 import { MalformedHeaderError, peekHeader } from '../src/protocol/index.js';
 import { TimerWheel } from '../src/workers/timer-wheel.js';
 import type { LacCall } from './lac-call.js';
@@ -19,17 +18,7 @@ import type { LoadOptions } from './options.js';
 import { CauseTable, newCounters, newHistograms, newPingTally, PHASES, type Counters, type Histogram, type Phase, type PingTally, type WorkerStats } from './stats.js';
 import { ipv4ToInt } from './template.js';
 import type { TunnelPlan, WorkerPlan } from './thread-messages.js';
-import { closeSocket, familyOf, openSocket } from './udp.js';
-
-/** Whether dgram has connected the socket (it throws for one that is not). */
-function isConnected(sock: dgram.Socket): boolean {
-  try {
-    sock.remoteAddress();
-    return true;
-  } catch {
-    return false;
-  }
-}
+import { closeSocket, familyOf, openSocket, resolveSocketIo, type LoadSocket, type Sender } from './udp.js';
 
 const TICK_MS = 5;
 /** When nothing is waiting to be paced, only set-up deadlines are swept: a few wake-ups a second suffice. */
@@ -61,14 +50,14 @@ interface Attempt {
 
 /** A tunnel's socket: its own (automatic source port) or shared by the tunnels of one source address and port. */
 interface TunnelLink {
-  readonly sock: dgram.Socket;
+  readonly sock: LoadSocket;
   readonly own: boolean;
   /**
    * An own socket connected to the LNS once the tunnel learned the port it answers from: the kernel
    * then keeps the route and the peer's address, and a send names no destination (measured: a
    * quarter less CPU per datagram sent than an unconnected send).
    */
-  connected: boolean;
+  readonly connected: boolean;
 }
 
 export class LoadEngine implements LacHost {
@@ -93,7 +82,7 @@ export class LoadEngine implements LacHost {
   private readonly tunnels = new Map<number, LacTunnel>();
   private readonly attempts = new Map<LacTunnel, Attempt>();
   private readonly links = new Map<LacTunnel, TunnelLink>();
-  private readonly sharedSockets = new Map<string, Promise<dgram.Socket>>();
+  private readonly sharedSockets = new Map<string, Promise<LoadSocket>>();
   private readonly toOpen: Attempt[] = [];
   private openHead = 0;
   /** Tunnels being bound or waiting for a retry. */
@@ -115,12 +104,14 @@ export class LoadEngine implements LacHost {
   private lastTick = performance.now();
   private stopping = false;
   private closedRetransmits = 0;
+  private readonly socketIo: 'native' | 'node';
 
   constructor(
     private readonly plan: WorkerPlan,
     private readonly fatal: (message: string) => void,
   ) {
     this.options = plan.options;
+    this.socketIo = plan.options.socketIo;
     this.tunnelBucket = new Bucket(plan.tunnelRate);
     this.callBucket = new Bucket(plan.callRate);
     this.teardownBucket = new Bucket(plan.teardownRate);
@@ -275,7 +266,7 @@ export class LoadEngine implements LacHost {
 
   private async open(a: Attempt): Promise<void> {
     this.opening++;
-    let sock: dgram.Socket;
+    let sock: LoadSocket;
     try {
       sock = await this.socketFor(a.plan);
     } catch (e) {
@@ -288,33 +279,32 @@ export class LoadEngine implements LacHost {
       if (a.plan.port === 0) closeSocket(sock);
       return;
     }
-    const addr = sock.address();
-    const t = new LacTunnel(this, this.allocateTunnelId(), a.plan.index, { address: addr.address, port: addr.port }, a.plan.calls);
+    const t = new LacTunnel(this, this.allocateTunnelId(), a.plan.index, { ...sock.local }, a.plan.calls);
     this.tunnels.set(t.id, t);
     this.attempts.set(t, a);
-    this.links.set(t, { sock, own: a.plan.port === 0, connected: false });
+    this.links.set(t, { sock, own: a.plan.port === 0, get connected() { return sock.connected; } });
     this.firstTunnelAt ??= Date.now();
     t.start();
   }
 
-  private socketFor(p: TunnelPlan): Promise<dgram.Socket> {
+  private socketFor(p: TunnelPlan): Promise<LoadSocket> {
     const family = familyOf(this.options.target.address);
-    if (p.port === 0) return openSocket(family, p.source, 0, this.sink, this.onSendError);
+    if (p.port === 0) return openSocket(family, p.source, 0, this.sink, this.onSendError, this.socketIo);
     const key = `${p.source}|${p.port}`;
     let s = this.sharedSockets.get(key);
     if (!s) {
-      s = openSocket(family, p.source, p.port, this.sink, this.onSendError);
+      s = openSocket(family, p.source, p.port, this.sink, this.onSendError, this.socketIo);
       this.sharedSockets.set(key, s);
     }
     return s;
   }
 
-  private readonly sink = (buf: Buffer, rinfo: dgram.RemoteInfo): void => this.onPacket(buf, rinfo);
+  private readonly sink = (buf: Buffer, from: Sender): void => this.onPacket(buf, from);
   private readonly onSendError = (): void => {
     this.counters.sendErrors++;
   };
 
-  private onPacket(buf: Buffer, rinfo: dgram.RemoteInfo): void {
+  private onPacket(buf: Buffer, rinfo: Sender): void {
     this.counters.packetsReceived++;
     let h;
     try {
@@ -341,8 +331,7 @@ export class LoadEngine implements LacHost {
     const link = this.links.get(t);
     if (!link) return;
     this.counters.packetsSent++;
-    if (link.connected) link.sock.send(buf as Buffer | Buffer[]);
-    else link.sock.send(buf as Buffer | Buffer[], t.peer.port, t.peer.address);
+    link.sock.send(buf as Buffer | Buffer[], t.peer.port, t.peer.address);
   }
 
   /**
@@ -353,17 +342,7 @@ export class LoadEngine implements LacHost {
   peerLearned(t: LacTunnel): void {
     const link = this.links.get(t);
     if (!link || !link.own || link.connected) return;
-    const settle = (): void => {
-      link.connected = isConnected(link.sock);
-    };
-    try {
-      link.sock.connect(t.peer.port, t.peer.address, settle);
-    } catch {
-      return; // connecting is only a saving: unconnected sends work as before
-    }
-    // The lookup is synchronous (IP literals): the socket is usually connected already, and from
-    // now on dgram refuses a send that names a destination.
-    settle();
+    link.sock.connect(t.peer.port, t.peer.address); // only a saving: if it fails, unconnected sends work as before
   }
 
   noteCallStart(): void {

@@ -38,6 +38,7 @@ function program(): Command {
     .option('--hostname <name>', 'Host Name AVP; {n} becomes the tunnel number [l2tp-load]')
     .option('--source <addrs...>', 'source addresses: A, A-B (IPv4 range) or lists of them, used round-robin by tunnel')
     .option('--source-port <p|auto>', 'auto: own ephemeral port per tunnel; P: one socket per source address [auto]')
+    .addOption(new Option('--socket-io <how>', 'sockets: native (the addon, batched reads), node (dgram), auto: native where it loads [auto]').choices(['auto', 'native', 'node']))
     .option('--hold <seconds>', 'hold each call this long, then clear it (CDN) [until the end]')
     .option('--teardown-rate <r>', 'CDNs per second at most [--rate]')
     .option('--duration <seconds>', 'stop after this long at the latest')

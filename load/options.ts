@@ -6,6 +6,7 @@
  * Network rule (shared/reference/peers.md): only loopback or 198.18.0.0/15 (RFC 2544 benchmarking)
  * targets and sources, so the tool cannot be pointed at someone else's LNS by mistake.
  */
+import { resolveSocketIo } from './udp.js';
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import { parse as parseYaml } from 'yaml';
@@ -55,6 +56,8 @@ export interface LoadOptions {
   sources: string[];
   /** 'auto': an ephemeral port (own socket) per tunnel; a number: one socket per source address for all its tunnels. */
   sourcePort: number | 'auto';
+  /** The sockets' implementation, resolved: `--socket-io auto` is native where the addon loads, else node. */
+  socketIo: 'native' | 'node';
   /** How long each call stays up before we clear it (CDN); null: until the end of the run. */
   holdMs: number | null;
   /** CDNs per second at most. */
@@ -139,7 +142,7 @@ const PPP_KEYS = ['auth', 'user', 'password', 'ipv6cp', 'proxyLcp', 'proxyAuth']
 const KEYS: Record<string, 'string' | 'number' | 'boolean' | 'seconds' | 'strings'> = {
   target: 'string', tunnels: 'number', sessionsPerTunnel: 'number', rate: 'number', tunnelRate: 'number',
   maxOutstanding: 'number', callsAfterTunnels: 'boolean', secret: 'string', challenge: 'boolean', hideAvps: 'boolean', version: 'number',
-  hostname: 'string', source: 'strings', sourcePort: 'string', hold: 'seconds', teardownRate: 'number',
+  hostname: 'string', source: 'strings', sourcePort: 'string', socketIo: 'string', hold: 'seconds', teardownRate: 'number',
   duration: 'seconds', json: 'string', html: 'string', workers: 'number', progress: 'boolean', targetPid: 'number',
   maxRetransmits: 'number', tunnelRetries: 'number', setupTimeout: 'seconds', abortAfter: 'number', receiveWindow: 'number',
   ppp: 'boolean', auth: 'string', user: 'string', password: 'string', ipv6cp: 'boolean', proxyLcp: 'boolean', proxyAuth: 'boolean',
@@ -300,6 +303,15 @@ export function resolveOptions(cli: RawOptions, file: RawOptions = {}, cores = 2
   const sourcePort = sp === 'auto' ? 'auto' : num({ sourcePort: sp }, 'sourcePort', 1, 65535)!;
   if (sourcePort !== 'auto' && sources.length === 0) throw new LoadOptionError('source-port', 'a fixed source port needs --source (one socket per address)');
 
+  const io = str(o, 'socketIo') ?? 'auto';
+  if (io !== 'auto' && io !== 'native' && io !== 'node') throw new LoadOptionError('socket-io', `must be auto, native or node, not ${io}`);
+  let socketIo: 'native' | 'node';
+  try {
+    socketIo = resolveSocketIo(io);
+  } catch (e) {
+    throw new LoadOptionError('socket-io', (e as Error).message);
+  }
+
   const workers = num(o, 'workers', 1, 64) ?? Math.max(1, Math.floor(cores / 2));
   const hold = num(o, 'hold', 0, 31 * 86400, false);
   const duration = num(o, 'duration', 0.001, 31 * 86400, false);
@@ -324,6 +336,7 @@ export function resolveOptions(cli: RawOptions, file: RawOptions = {}, cores = 2
     hostname,
     sources,
     sourcePort,
+    socketIo,
     holdMs: hold === undefined ? null : Math.round(hold * 1000),
     teardownRate: num(o, 'teardownRate', 0.001, 10_000_000, false) ?? rate,
     durationMs: duration === undefined ? null : Math.round(duration * 1000),

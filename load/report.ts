@@ -76,7 +76,7 @@ export interface LoadReport {
   /** Established tunnels and calls the peer cleared (not set-up failures). */
   clearedByPeer: Cause[];
   cpu: {
-    generator: { cpuSeconds: number; percentOfOneCore: number; workers: number; maxEventLoopUtilization: number[] };
+    generator: { cpuSeconds: number; percentOfOneCore: number; workers: number; socketIo: 'native' | 'node'; maxEventLoopUtilization: number[] };
     target: { pid: number; cpuSeconds: number | null; percentOfOneCore: number | null; setupCpuSeconds: number | null; callsPerCpuSecond: number | null; rssMaxBytes: number } | null;
     /** Set when a generator worker was saturated: the rate measured may be the generator's limit. */
     warning: string | null;
@@ -280,6 +280,7 @@ export function buildReport(i: ReportInput): LoadReport {
         cpuSeconds: i.cpu.generatorCpuSeconds,
         percentOfOneCore: wall > 0 ? Math.round((i.cpu.generatorCpuSeconds / wall) * 1000) / 10 : 0,
         workers: i.options.workers,
+        socketIo: i.options.socketIo,
         maxEventLoopUtilization: i.maxElu,
       },
       target:

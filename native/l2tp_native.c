@@ -159,6 +159,8 @@ NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
       {"watchStart", WatchStart},
       {"watchBatchStart", WatchBatchStart},
       {"udpSocket", UdpSocket},
+      {"udpConnect", UdpConnect},
+      {"sendFrame", SendFrame},
       {"watchStop", WatchStop},
       {"watchActive", WatchActive},
       {"writeFrame", WriteFrame},

@@ -108,6 +108,8 @@ napi_value PppSetNpMode(napi_env env, napi_callback_info info);
 napi_value WatchStart(napi_env env, napi_callback_info info);
 napi_value WatchBatchStart(napi_env env, napi_callback_info info);
 napi_value UdpSocket(napi_env env, napi_callback_info info);
+napi_value UdpConnect(napi_env env, napi_callback_info info);
+napi_value SendFrame(napi_env env, napi_callback_info info);
 napi_value WatchStop(napi_env env, napi_callback_info info);
 napi_value WatchActive(napi_env env, napi_callback_info info);
 napi_value WriteFrame(napi_env env, napi_callback_info info);

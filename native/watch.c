@@ -191,14 +191,38 @@ static void read_frames(watch *w) {
 
 
 /*
- * One JavaScript call for a batch: onBatch(data, ends), data holding the datagrams back to back and ends[i] the
- * offset where datagram i ends. Returns 0 when the loop should stop reading this wakeup.
+ * A datagram's sender in SOURCE_WORDS words: family (4, 6, or 0 for anything else), the address (IPv4 in word 1 as
+ * a host-order number; IPv6 in words 1-4, each host order of 4 network-order octets), and the port.
  */
-static int deliver_batch(watch *w, const struct mmsghdr *msgs, int n) {
+#define SOURCE_WORDS 6
+
+static void fill_source(uint32_t *out, const struct sockaddr_storage *from, socklen_t len) {
+  memset(out, 0, SOURCE_WORDS * sizeof *out);
+  if (len >= sizeof(struct sockaddr_in) && from->ss_family == AF_INET) {
+    const struct sockaddr_in *v4 = (const struct sockaddr_in *)from;
+    out[0] = 4;
+    out[1] = ntohl(v4->sin_addr.s_addr);
+    out[5] = ntohs(v4->sin_port);
+  } else if (len >= sizeof(struct sockaddr_in6) && from->ss_family == AF_INET6) {
+    const struct sockaddr_in6 *v6 = (const struct sockaddr_in6 *)from;
+    uint32_t words[4];
+    memcpy(words, &v6->sin6_addr, sizeof words);
+    out[0] = 6;
+    for (int i = 0; i < 4; i++) out[1 + i] = ntohl(words[i]);
+    out[5] = ntohs(v6->sin6_port);
+  }
+}
+
+/*
+ * One JavaScript call for a batch: onBatch(data, ends[, sources]), data holding the datagrams back to back and ends[i] the
+ * offset where datagram i ends, and for a watch with sources each sender as SOURCE_WORDS words. Returns 0 when the loop should stop reading this wakeup.
+ */
+static int deliver_batch(watch *w, const struct mmsghdr *msgs, const struct sockaddr_storage *from, int n) {
   napi_env env = w->st->env;
   napi_handle_scope scope;
-  napi_value args[2], fn, recv, ends_buffer;
-  void *data = NULL, *ends_data = NULL;
+  napi_value args[3], fn, recv, ends_buffer, sources_buffer;
+  void *data = NULL, *ends_data = NULL, *sources_data = NULL;
+  size_t argc = 2;
   size_t total = 0;
   int ok = 0;
   for (int i = 0; i < n; i++) total += msgs[i].msg_len;
@@ -206,6 +230,9 @@ static int deliver_batch(watch *w, const struct mmsghdr *msgs, int n) {
   if (napi_create_buffer(env, total, &data, &args[0]) == napi_ok &&
       napi_create_arraybuffer(env, (size_t)n * sizeof(uint32_t), &ends_data, &ends_buffer) == napi_ok &&
       napi_create_typedarray(env, napi_uint32_array, (size_t)n, ends_buffer, 0, &args[1]) == napi_ok &&
+      (!w->with_source ||
+       (napi_create_arraybuffer(env, (size_t)n * SOURCE_WORDS * sizeof(uint32_t), &sources_data, &sources_buffer) == napi_ok &&
+        napi_create_typedarray(env, napi_uint32_array, (size_t)n * SOURCE_WORDS, sources_buffer, 0, &args[argc++]) == napi_ok)) &&
       napi_get_reference_value(env, w->on_frame, &fn) == napi_ok && napi_get_undefined(env, &recv) == napi_ok) {
     uint32_t *ends = ends_data;
     size_t at = 0;
@@ -213,8 +240,9 @@ static int deliver_batch(watch *w, const struct mmsghdr *msgs, int n) {
       if (msgs[i].msg_len > 0) memcpy((unsigned char *)data + at, msgs[i].msg_hdr.msg_iov->iov_base, msgs[i].msg_len);
       at += msgs[i].msg_len;
       ends[i] = (uint32_t)at;
+      if (sources_data != NULL) fill_source((uint32_t *)sources_data + (size_t)i * SOURCE_WORDS, &from[i], msgs[i].msg_hdr.msg_namelen);
     }
-    if (napi_call_function(env, recv, fn, 2, args, NULL) == napi_ok) ok = 1;
+    if (napi_call_function(env, recv, fn, argc, args, NULL) == napi_ok) ok = 1;
     else after_failed_call(w);
   }
   napi_close_handle_scope(env, scope);
@@ -230,6 +258,7 @@ static void read_batch(watch *w) {
   addon_state *st = w->st;
   struct mmsghdr msgs[L2TPN_BATCH_MAX];
   struct iovec iov[L2TPN_BATCH_MAX];
+  struct sockaddr_storage from[L2TPN_BATCH_MAX];
   if (st->arena == NULL && (st->arena = malloc((size_t)L2TPN_BATCH_MAX * L2TPN_FRAME_MAX)) == NULL) {
     deliver_error(w, ENOMEM, "malloc", 0);
     return;
@@ -241,6 +270,10 @@ static void read_batch(watch *w) {
       iov[i].iov_len = L2TPN_FRAME_MAX;
       msgs[i].msg_hdr.msg_iov = &iov[i];
       msgs[i].msg_hdr.msg_iovlen = 1;
+      if (w->with_source) {
+        msgs[i].msg_hdr.msg_name = &from[i];
+        msgs[i].msg_hdr.msg_namelen = sizeof from[i];
+      }
     }
     int n = recvmmsg(w->fd, msgs, L2TPN_BATCH_MAX, MSG_DONTWAIT, NULL);
     if (n < 0) {
@@ -249,7 +282,7 @@ static void read_batch(watch *w) {
       if (err == EAGAIN || err == EWOULDBLOCK || !deliver_error(w, err, "recvmmsg", 1)) return;
       continue;
     }
-    if (n == 0 || !deliver_batch(w, msgs, n)) return;
+    if (n == 0 || !deliver_batch(w, msgs, from, n)) return;
     total += n;
     if (n < L2TPN_BATCH_MAX) return;
   }
@@ -299,14 +332,14 @@ static int is_function(napi_env env, napi_value v) {
 }
 
 /* watchStart(fd, onFrame, onError?, withSource?) -> watch id; withSource: onFrame(frame, sourceAddress) via recvfrom
- * watchBatchStart(fd, onBatch, onError?) -> watch id: a datagram socket read with recvmmsg, onBatch(data, ends) */
+ * watchBatchStart(fd, onBatch, onError?, withSource?) -> watch id: a datagram socket read with recvmmsg,
+ * onBatch(data, ends) or with sources onBatch(data, ends, sources) */
 static napi_value start_watch(napi_env env, napi_callback_info info, int batch) {
   napi_value argv[4], resource, name;
   int fd;
   bool with_source = false;
   addon_state *st = state_of(env);
-  if (get_args(env, info, batch ? 3 : 4, argv) != 0 || get_fd_arg(env, argv[0], "fd", &fd) != 0) return NULL;
-  if (batch) napi_get_undefined(env, &argv[3]);
+  if (get_args(env, info, 4, argv) != 0 || get_fd_arg(env, argv[0], "fd", &fd) != 0) return NULL;
   if (!is_function(env, argv[1])) {
     throw_type(env, batch ? "onBatch must be a function" : "onFrame must be a function");
     return NULL;

@@ -96,11 +96,12 @@ describe('l2tp-load against l2tpd', () => {
     expect(html).not.toMatch(/<script|\bsrc=|\bhref=|@import|url\(/i);
   });
 
-  it('holds each call, clears it with CDN at the teardown rate, and the LNS is left with none', async () => {
+  it.each(['native', 'node'])('holds each call, clears it with CDN at the teardown rate, and the LNS is left with none (--socket-io %s)', async (io) => {
     const d = await daemon('127.0.81.1:1701');
     const t = await tmp();
-    const r = await runL2tpLoad(['--target', '127.0.81.1', '--tunnels', '2', '--sessions-per-tunnel', '25', '--rate', '250', '--hold', '0.3', '--teardown-rate', '500', '--source', '127.0.81.10'], { json: t.file('r.json') });
+    const r = await runL2tpLoad(['--target', '127.0.81.1', '--tunnels', '2', '--sessions-per-tunnel', '25', '--rate', '250', '--hold', '0.3', '--teardown-rate', '500', '--source', '127.0.81.10', '--socket-io', io], { json: t.file('r.json') });
     expect(r.code).toBe(0);
+    expect(r.report!.cpu.generator.socketIo).toBe(io);
     expect(r.report!.outcome).toBe('completed');
     expect(r.report!.calls).toMatchObject({ established: 50, tornDown: 50, activeAtEnd: 0, failed: 0 });
     expect(r.report!.latencyMs.teardown.count).toBe(50);

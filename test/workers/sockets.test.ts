@@ -5,18 +5,14 @@
 import dgram from 'node:dgram';
 import { readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { until as waitFor } from '../support/daemon.js';
 import { NativeUdpSocketFactory, tunnelSocketFactory, UdpSocketFactory, type Endpoint, type SocketFactory } from '../../src/workers/sockets.js';
 import { closeFd, NativeError, socketPair, udpSocket, watchBatch } from '../../src/dataplane/kernel/native.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function until(done: () => boolean, what: string, ms = 5_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!done()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(5);
-  }
-}
+/** Polls until `done()` holds (test/support/daemon.ts until, for a boolean condition). */
+const until = (done: () => boolean, what: string, ms = 5_000): Promise<true> => waitFor(() => done() || undefined, ms, what);
 
 async function peerSocket(address: string, port = 0): Promise<dgram.Socket> {
   const peer = dgram.createSocket({ type: 'udp4', reuseAddr: true });

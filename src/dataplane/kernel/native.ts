@@ -99,8 +99,9 @@ export interface UdpSocketOptions {
   localAddress: string;
   /** 0: an ephemeral port. */
   localPort: number;
-  peerAddress: string;
-  peerPort: number;
+  /** Without a peer the socket stays unconnected: sendFrame names the destination, watchBatchFrom reads the sources. */
+  peerAddress?: string;
+  peerPort?: number;
   /** SO_REUSEADDR before bind(): a tunnel socket on the listener's port. */
   reuseAddr?: boolean;
   /** SO_RCVBUF and SO_SNDBUF (capped by the kernel at rmem_max / wmem_max). */
@@ -132,8 +133,10 @@ export interface NativeAddon {
   pppGetIdle(unitFd: number): { xmitIdle: number; recvIdle: number };
   pppSetNpMode(unitFd: number, protocol: number, mode: number): void;
   watchStart(fd: number, onFrame: (frame: Buffer, source?: string) => void, onError?: (err: NativeError) => void, withSource?: boolean): number;
-  watchBatchStart(fd: number, onBatch: (data: Buffer, ends: Uint32Array) => void, onError?: (err: NativeError) => void): number;
+  watchBatchStart(fd: number, onBatch: (data: Buffer, ends: Uint32Array, sources?: Uint32Array) => void, onError?: (err: NativeError) => void, withSource?: boolean): number;
   udpSocket(options: UdpSocketOptions): UdpSocketInfo;
+  udpConnect(fd: number, address: string, port: number): void;
+  sendFrame(fd: number, frame: Uint8Array | readonly Uint8Array[], address?: string, port?: number): void;
   watchStop(id: number): void;
   watchActive(id: number): boolean;
   writeFrame(fd: number, frame: Uint8Array): void;
@@ -337,6 +340,49 @@ export function watchFrom(fd: number, onFrame: (frame: Buffer, source: string | 
 export function watchBatch(fd: number, onBatch: (data: Buffer, ends: Uint32Array) => void, onError?: (err: NativeError) => void): Watch {
   const native = addon();
   return watchHandle(native, fd, native.watchBatchStart(fd, onBatch, onError));
+}
+
+/** A datagram's sender, as watchBatchFrom reports it: SOURCE_WORDS words per datagram. */
+export const SOURCE_WORDS = 6;
+
+/**
+ * watchBatch() for an unconnected datagram socket: `sources` holds each datagram's sender in SOURCE_WORDS words —
+ * family (4, 6, 0 for other families), the address (IPv4: word 1 as a number, a.b.c.d = a·2²⁴+...; IPv6: words
+ * 1–4, each four octets of the address as a big-endian number), the port in word 5. sourceText() makes the text.
+ */
+export function watchBatchFrom(fd: number, onBatch: (data: Buffer, ends: Uint32Array, sources: Uint32Array) => void, onError?: (err: NativeError) => void): Watch {
+  const native = addon();
+  return watchHandle(native, fd, native.watchBatchStart(fd, onBatch as (d: Buffer, e: Uint32Array, s?: Uint32Array) => void, onError, true));
+}
+
+/** The address text of datagram i's sender (watchBatchFrom), or undefined for a family other than IPv4/IPv6. */
+export function sourceText(sources: Uint32Array, i: number): string | undefined {
+  const at = i * SOURCE_WORDS;
+  const family = sources[at];
+  if (family === 4) {
+    const a = sources[at + 1]!;
+    return `${a >>> 24}.${(a >>> 16) & 0xff}.${(a >>> 8) & 0xff}.${a & 0xff}`;
+  }
+  if (family !== 6) return undefined;
+  const bytes = Buffer.allocUnsafe(16);
+  for (let w = 0; w < 4; w++) bytes.writeUInt32BE(sources[at + 1 + w]!, w * 4);
+  const groups: string[] = [];
+  for (let g = 0; g < 8; g++) groups.push(bytes.readUInt16BE(g * 2).toString(16));
+  // The WHATWG serialiser compresses the longest run of zeros as inet_ntop does (IPv4-mapped addresses differ).
+  return new URL(`http://[${groups.join(':')}]/`).hostname.slice(1, -1);
+}
+
+/** connect() an unconnected UDP socket from udpSocket() to its peer, learned later. */
+export function udpConnect(fd: number, address: string, port: number): void {
+  addon().udpConnect(fd, address, port);
+}
+
+/**
+ * One datagram with one sendmsg(), gathered from up to 8 parts; to `address`:`port` when given (an unconnected
+ * socket), else to the connected peer. A full buffer throws NativeError code 'EAGAIN' (nothing sent).
+ */
+export function sendFrame(fd: number, frame: Uint8Array | readonly Uint8Array[], address?: string, port?: number): void {
+  addon().sendFrame(fd, frame, address, port);
 }
 
 /**
