@@ -80,6 +80,7 @@ export class Daemon {
 
     const count = this.o.workers ?? sys.workers;
     const workerUrl = new URL('../workers/shard-worker.js', import.meta.url);
+    const sessionCounts = new SharedArrayBuffer(4 * count);
     for (let i = 0; i < count; i++) {
       this.shards.push(
         new ShardHost({
@@ -91,6 +92,7 @@ export class Daemon {
             overrides: { ...this.o.overrides },
             dataPlane: this.dataPlaneKind,
             logLevel: sys.logLevel,
+            sessionCounts,
           },
           store: this.store,
           log: this.log,

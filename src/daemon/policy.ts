@@ -106,10 +106,10 @@ export function policyFromConfig(config: Config): PeerPolicy {
 }
 
 /**
- * This worker's limits: `limits.max_sessions` is shared out (tunnels go to workers by tunnel ID, so each worker
- * takes its share of the calls); `max_tunnels` and `max_half_open_tunnels` apply per worker, as they always have.
+ * A worker's limits: `limits.max_sessions` is the node's (the workers count their sessions in one shared array, so
+ * it holds however unevenly tunnels landed on them); `max_tunnels` and `max_half_open_tunnels` apply per worker.
  */
-export function shardLimits(config: Config, workers: number): ShardLimits {
+export function shardLimits(config: Config): ShardLimits {
   const l = config.system.limits;
-  return { maxTunnels: l.maxTunnels, maxHalfOpenTunnels: l.maxHalfOpenTunnels, maxSessions: Math.ceil(l.maxSessions / Math.max(1, workers)) };
+  return { maxTunnels: l.maxTunnels, maxHalfOpenTunnels: l.maxHalfOpenTunnels, maxSessions: l.maxSessions };
 }

@@ -70,7 +70,8 @@ async function start(init: ShardInit): Promise<void> {
     sockets: tunnelSockets.factory,
     ...(init.dataPlane === 'kernel' ? { ipSockets: new L2tpIpSocketFactory() } : {}),
     policy: { incoming: (p) => policy.incoming(p), profile: (n) => policy.profile(n) },
-    limits: shardLimits(config, init.count),
+    limits: shardLimits(config),
+    ...(init.sessionCounts ? { nodeSessions: new Int32Array(init.sessionCounts) } : {}),
     forward: (shardIndex, buf, from, to, transport) => forwards.push({ shard: shardIndex, buf, from, to, ...(transport === 'ip' ? { transport } : {}) }),
     persist: (upserts, deletes) => post({ type: 'records', upserts, deletes }),
   });
@@ -104,7 +105,7 @@ async function start(init: ShardInit): Promise<void> {
         try {
           config = buildConfig(m.configText, m.configFile, m.overrides);
           policy = policyFromConfig(config);
-          shardRef?.setLimits(shardLimits(config, init.count));
+          shardRef?.setLimits(shardLimits(config));
         } catch (e) {
           log.error({ err: String(e) }, 'worker could not apply the new configuration');
         }

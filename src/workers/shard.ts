@@ -63,12 +63,17 @@ export interface ShardOptions {
    */
   persist?(upserts: TunnelRecord[], deletes: number[]): void;
   persistIntervalMs?: number;
+  /**
+   * Every worker's live session count, one slot per worker index, shared between the threads: `maxSessions` is then
+   * the node's limit. Without it this worker is the node.
+   */
+  nodeSessions?: Int32Array;
 }
 
 export interface ShardLimits {
   maxTunnels: number;
   maxHalfOpenTunnels: number;
-  /** Sessions in this worker (its share of `limits.max_sessions`); none: no limit. */
+  /** Sessions in the node (`limits.max_sessions`; all workers together when they share `nodeSessions`); none: no limit. */
   maxSessions?: number;
   /**
    * Share of the V8 heap limit above which this worker takes no new tunnel or call (answered "temporary lack of
@@ -159,6 +164,8 @@ export class Shard {
     this.outstanding = new OutstandingRequests(this.tunnels, o.log);
     this.persistent = new PersistentTunnels((req, attempt) => this.createTunnel(req, attempt), o.log);
     this.records = new RecordKeeper(this.tunnels, o.persist, o.persistIntervalMs);
+    // A worker restarted in this slot starts from nothing: its predecessor's sessions are gone (or restored below).
+    if (o.nodeSessions) Atomics.store(o.nodeSessions, o.index, 0);
     const events: TunnelEvents = {
       tunnelChanged: (t) => {
         if (t.data.role === 'initiator') this.outstanding.track(t);
@@ -496,6 +503,7 @@ export class Shard {
       if (t.established) t.resumeDataPlane();
       n++;
     }
+    this.countSessions(Date.now()); // the node's count has this worker's restored sessions at once
     return n;
   }
 
@@ -567,33 +575,51 @@ export class Shard {
     this.o.limits = limits;
   }
 
+  /** This worker's session count, walked afresh, and published in its `nodeSessions` slot. */
+  private countSessions(now: number): void {
+    const a = this.admission;
+    a.sessions = this.sessionCount();
+    a.countedAt = now;
+    const shared = this.o.nodeSessions;
+    if (shared) Atomics.store(shared, this.o.index, a.sessions);
+  }
+
   /**
-   * A new call from a peer (ICRQ, OCRQ): undefined to take it, else why not. The count is refreshed at most every
-   * 100 ms (it walks the tunnels), the heap looked at at most every second.
+   * A new call from a peer (ICRQ, OCRQ): undefined to take it, else why not. This worker's count is refreshed at
+   * most every 100 ms (it walks the tunnels; between walks ended sessions still count, so it errs high), the heap
+   * looked at at most every second. With `nodeSessions` the limit is the node's: the call is added to this
+   * worker's slot first and the slots summed after, so two workers admitting at the same instant both see the
+   * other's call and the node never goes past the limit.
    */
   private admitCall(): Refusal | undefined {
     const now = Date.now();
     const a = this.admission;
     const max = this.o.limits.maxSessions;
+    const shared = this.o.nodeSessions;
     if (max !== undefined) {
-      if (now - a.countedAt >= 100) {
-        a.sessions = this.sessionCount();
-        a.countedAt = now;
+      if (now - a.countedAt >= 100) this.countSessions(now);
+      let before = a.sessions;
+      if (shared) {
+        Atomics.add(shared, this.o.index, 1);
+        before = -1;
+        for (let i = 0; i < shared.length; i++) before += Atomics.load(shared, i);
       }
-      const full = a.sessions >= max;
+      const full = before >= max;
       if (full !== a.full) {
         // Once per crossing, not per call: a flood of calls beyond the limit must not flood the log too.
-        const f = { sessions: a.sessions, maxSessions: max };
-        if (full) this.o.log.warn(f, 'session limit of this worker reached (its share of limits.max_sessions): calls refused');
+        const f = { sessions: before, maxSessions: max, ...(shared ? { thisWorker: a.sessions } : {}) };
+        if (full) this.o.log.warn(f, 'session limit reached (limits.max_sessions): calls refused');
         else this.o.log.info(f, 'below the session limit again: calls taken');
         a.full = full;
       }
       if (full) {
+        if (shared) Atomics.sub(shared, this.o.index, 1);
         this.stats.refusedCalls++;
-        return { resultCode: CdnResult.NoFacilitiesTemporary, message: `session limit of this worker reached (${max}, its share of limits.max_sessions)` };
+        return { resultCode: CdnResult.NoFacilitiesTemporary, message: `session limit reached (${max}, limits.max_sessions)` };
       }
     }
     if (this.heapTight()) {
+      if (max !== undefined && shared) Atomics.sub(shared, this.o.index, 1);
       this.stats.refusedCalls++;
       return { resultCode: CdnResult.NoFacilitiesTemporary, message: 'memory high-water of this worker reached' };
     }

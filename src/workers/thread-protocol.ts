@@ -23,6 +23,11 @@ export interface ShardInit {
   overrides: Record<string, unknown>;
   dataPlane: 'null' | 'kernel';
   logLevel: string;
+  /**
+   * One Int32 per worker, shared by all of them: each worker's live session count, so `limits.max_sessions` holds
+   * for the node whichever workers the tunnels landed on.
+   */
+  sessionCounts?: SharedArrayBuffer;
   /** Records to restore (a restarted worker gets its predecessor's tunnels back). */
   restore?: StoredShardState;
 }

@@ -1,5 +1,6 @@
 /**
- * A worker's admission limits (src/workers/shard.ts admitCall): `limits.max_sessions` (each worker's share) and the
+ * A worker's admission limits (src/workers/shard.ts admitCall): `limits.max_sessions` (the node's, counted by all
+ * workers in one shared array) and the
  * memory high-water. A call beyond them gets a CDN "temporary lack of resources" (RFC 2661 result code 4) and is
  * counted; the worker never takes so many that its heap hits V8's limit. Two shards in one process over loopback UDP.
  */
@@ -19,7 +20,7 @@ afterEach(async () => {
   for (const c of cleanups.splice(0)) await c();
 });
 
-function node(hostName: string, limits: ShardLimits, heapUsage?: () => number) {
+function node(hostName: string, limits: ShardLimits, heapUsage?: () => number, nodeSessions?: Int32Array) {
   const opts = { ...DEFAULT_TUNNEL_OPTIONS, hostName };
   const warnings: string[] = [];
   const closed: string[] = [];
@@ -33,7 +34,7 @@ function node(hostName: string, limits: ShardLimits, heapUsage?: () => number) {
   const shard = new Shard({
     index: 0, count: 1, clock: systemClock, dataPlane: new NullDataPlane(), log, sockets: new UdpSocketFactory(),
     policy: { incoming: () => ({ accept: true, profile: 'default', options: opts }), profile: (n) => (n === 'default' ? opts : undefined) },
-    limits, forward: () => undefined, ...(heapUsage ? { heapUsage } : {}),
+    limits, forward: () => undefined, ...(heapUsage ? { heapUsage } : {}), ...(nodeSessions ? { nodeSessions } : {}),
   });
   return { shard, warnings, closed, listener: new Listener((b, f, t) => shard.handlePacket(b, f, t)) };
 }
@@ -46,8 +47,8 @@ async function until(cond: () => boolean, ms = 5000): Promise<void> {
   }
 }
 
-async function pair(address: string, limits: ShardLimits, heapUsage?: () => number) {
-  const lns = node('lns', limits, heapUsage);
+async function pair(address: string, limits: ShardLimits, heapUsage?: () => number, nodeSessions?: Int32Array) {
+  const lns = node('lns', limits, heapUsage, nodeSessions);
   await lns.listener.listen([{ address, port: 1701 }]);
   const lac = node('lac', { maxTunnels: 10, maxHalfOpenTunnels: 10 });
   cleanups.push(async () => {
@@ -68,15 +69,15 @@ async function pair(address: string, limits: ShardLimits, heapUsage?: () => numb
 }
 
 describe('worker admission limits', () => {
-  it('limits.max_sessions: calls beyond the worker\'s share are refused (CDN result 4) and counted; a new limit applies at once', async () => {
+  it('limits.max_sessions: calls beyond it are refused (CDN result 4) and counted; a new limit applies at once', async () => {
     const { lns, lac, call } = await pair('127.0.113.1', { maxTunnels: 10, maxHalfOpenTunnels: 10, maxSessions: 3 });
     expect(await call(5)).toBe(3);
     expect(lns.shard.sessionCount()).toBe(3);
     expect(lns.shard.stats.refusedCalls).toBe(2);
     // Said once, not once per refused call.
-    expect(lns.warnings.filter((w) => w.startsWith('session limit of this worker reached'))).toHaveLength(1);
+    expect(lns.warnings.filter((w) => w.startsWith('session limit reached'))).toHaveLength(1);
     // The LAC hears why: RFC 2661 CDN result code 4 (temporary lack of resources), with the message.
-    expect(lac.closed).toEqual(Array(2).fill('CDN received: result 4/0 (session limit of this worker reached (3, its share of limits.max_sessions))'));
+    expect(lac.closed).toEqual(Array(2).fill('CDN received: result 4/0 (session limit reached (3, limits.max_sessions))'));
     // A reload raises it: taken from the next call on.
     lns.shard.setLimits({ maxTunnels: 10, maxHalfOpenTunnels: 10, maxSessions: 5 });
     await new Promise((r) => setTimeout(r, 120)); // the count is refreshed every 100 ms
@@ -105,9 +106,30 @@ describe('worker admission limits', () => {
     await until(() => lac.shard.listTunnels().find((t) => t.tunnelId === second.tunnelId)?.state === 'established', 8000);
   });
 
-  it('limits.max_sessions is shared out between the workers; the other limits stay per worker', () => {
+  it('limits.max_sessions is the node\'s: the other workers\' sessions count, whichever worker the tunnel is on', async () => {
+    // Slot 1 is another worker's count: it holds 3 of the node's 5.
+    const counts = new Int32Array(new SharedArrayBuffer(8));
+    Atomics.store(counts, 1, 3);
+    const { lns, call } = await pair('127.0.113.3', { maxTunnels: 10, maxHalfOpenTunnels: 10, maxSessions: 5 }, undefined, counts);
+    expect(Atomics.load(counts, 0)).toBe(0); // a worker starts its slot from nothing
+    expect(await call(4)).toBe(2);
+    expect(lns.shard.stats.refusedCalls).toBe(2);
+    expect([...counts]).toEqual([2, 3]); // refused calls leave no trace in the count
+    // The other worker's subscribers leave: this one takes calls again, up to the node's limit.
+    Atomics.store(counts, 1, 0);
+    expect(await call(4)).toBe(3);
+    expect([...counts]).toEqual([5, 0]);
+    // Its own sessions ending are seen at the next walk (every 100 ms): the count errs high until then, never low.
+    for (const x of lns.shard.listSessions().slice(0, 2)) lns.shard.deleteSession(x.tunnelId, x.sessionId);
+    await until(() => lns.shard.sessionCount() === 3);
+    expect(Atomics.load(counts, 0)).toBe(5);
+    await new Promise((r) => setTimeout(r, 120));
+    expect(await call(3)).toBe(2);
+    expect([...counts]).toEqual([5, 0]);
+  });
+
+  it('limits.max_sessions is the node\'s; the other limits stay per worker', () => {
     const config = parseConfig('system:\n  limits:\n    max_sessions: 1001\n    max_tunnels: 50\n', 'l2tpd.yaml');
-    expect(shardLimits(config, 2)).toEqual({ maxTunnels: 50, maxHalfOpenTunnels: 1000, maxSessions: 501 });
-    expect(shardLimits(config, 1).maxSessions).toBe(1001);
+    expect(shardLimits(config)).toEqual({ maxTunnels: 50, maxHalfOpenTunnels: 1000, maxSessions: 1001 });
   });
 });
