@@ -132,6 +132,7 @@ export class Shard {
    * only leave between refreshes), and whether the heap was above the high-water when last looked at.
    */
   private readonly admission = { countedAt: -Infinity, sessions: 0, heapAt: -Infinity, heapTight: false, full: false };
+  private publishTimer: NodeJS.Timeout | undefined;
   /** Kernel data plane: frames a PPP channel would not take. */
   readonly linkStats: PppLinkStats = { txDropped: 0 };
   private readonly sockets = new Map<number, TunnelSocket>();
@@ -190,6 +191,7 @@ export class Shard {
       pseudowireChanged: (s) => this.records.sessionChanged(s.data.localTunnelId, s.localSessionId),
       sessionClosed: (s) => {
         this.records.sessionEnded(s.data.localTunnelId, s.localSessionId);
+        this.publishCountSoon();
         o.log.info({ tunnel: s.data.localTunnelId, session: s.localSessionId, reason: s.reason }, 'session closed');
         o.events?.sessionClosed?.(s);
       },
@@ -573,6 +575,19 @@ export class Shard {
   /** Limits from a reloaded configuration: they apply to tunnels and calls from now on. */
   setLimits(limits: ShardLimits): void {
     this.o.limits = limits;
+  }
+
+  /**
+   * Sessions ended: publish this worker's count within 100 ms (one walk for any number of them), so that the other
+   * workers see the room even when no call comes to this one (admitCall only refreshes on a call).
+   */
+  private publishCountSoon(): void {
+    if (!this.o.nodeSessions || this.publishTimer) return;
+    this.publishTimer = setTimeout(() => {
+      this.publishTimer = undefined;
+      this.countSessions(Date.now());
+    }, 100);
+    this.publishTimer.unref();
   }
 
   /** This worker's session count, walked afresh, and published in its `nodeSessions` slot. */
