@@ -61,7 +61,8 @@ napi_value UdpSocket(napi_env env, napi_callback_info info) {
       has_prop(env, argv[0], "peerAddress", &connected) != 0 ||
       (connected && (get_string_prop(env, argv[0], "peerAddress", peer, sizeof peer) != 0 ||
                      get_int_prop(env, argv[0], "peerPort", 1, 65535, &peer_port) != 0)) ||
-      get_bool_prop(env, argv[0], "reuseAddr", 0, &reuse) != 0 || has_prop(env, argv[0], "bufferBytes", &has_buffer) != 0 ||
+      get_bool_prop(env, argv[0], "reuseAddr", 0, &reuse) != 0 ||
+      has_prop(env, argv[0], "bufferBytes", &has_buffer) != 0 ||
       (has_buffer && get_int_prop(env, argv[0], "bufferBytes", 1, INT32_MAX, &buffer_bytes) != 0))
     return NULL;
   if (!connected) strcpy(peer, local); /* unconnected: only the family check below looks at it */
@@ -77,7 +78,8 @@ napi_value UdpSocket(napi_env env, napi_callback_info info) {
   }
   int fd = socket(local_sa.sa.sa_family, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, IPPROTO_UDP);
   if (fd < 0) {
-    throw_errno(env, errno, "socket", "udpSocket: socket(AF_INET%s, SOCK_DGRAM)", local_sa.sa.sa_family == AF_INET6 ? "6" : "");
+    throw_errno(env, errno, "socket", "udpSocket: socket(AF_INET%s, SOCK_DGRAM)",
+                local_sa.sa.sa_family == AF_INET6 ? "6" : "");
     return NULL;
   }
   int one = 1, size = (int)buffer_bytes, granted = 0;
@@ -167,7 +169,8 @@ static int buffer_data(napi_env env, napi_value v, void **data, size_t *len) {
     napi_typedarray_type type;
     napi_value ab;
     size_t offset;
-    if (napi_get_typedarray_info(env, v, &type, len, data, &ab, &offset) == napi_ok && type == napi_uint8_array) return 0;
+    if (napi_get_typedarray_info(env, v, &type, len, data, &ab, &offset) == napi_ok && type == napi_uint8_array)
+      return 0;
   }
   return -1;
 }
@@ -194,7 +197,8 @@ napi_value SendFrame(napi_env env, napi_callback_info info) {
     }
     for (uint32_t i = 0; i < n; i++) {
       napi_value part;
-      if (napi_get_element(env, argv[1], i, &part) != napi_ok || buffer_data(env, part, &iov[i].iov_base, &iov[i].iov_len) != 0) {
+      if (napi_get_element(env, argv[1], i, &part) != napi_ok ||
+          buffer_data(env, part, &iov[i].iov_base, &iov[i].iov_len) != 0) {
         throw_type(env, "sendFrame: part %u must be a Buffer or Uint8Array", i);
         return NULL;
       }

@@ -189,7 +189,6 @@ static void read_frames(watch *w) {
   }
 }
 
-
 /*
  * A datagram's sender in SOURCE_WORDS words: family (4, 6, or 0 for anything else), the address (IPv4 in word 1 as
  * a host-order number; IPv6 in words 1-4, each host order of 4 network-order octets), and the port.
@@ -214,8 +213,9 @@ static void fill_source(uint32_t *out, const struct sockaddr_storage *from, sock
 }
 
 /*
- * One JavaScript call for a batch: onBatch(data, ends[, sources]), data holding the datagrams back to back and ends[i] the
- * offset where datagram i ends, and for a watch with sources each sender as SOURCE_WORDS words. Returns 0 when the loop should stop reading this wakeup.
+ * One JavaScript call for a batch: onBatch(data, ends[, sources]), data holding the datagrams back to back, ends[i]
+ * the offset where datagram i ends, and for a watch with sources each sender as SOURCE_WORDS words. Returns 0 when
+ * the loop should stop reading this wakeup.
  */
 static int deliver_batch(watch *w, const struct mmsghdr *msgs, const struct sockaddr_storage *from, int n) {
   napi_env env = w->st->env;
@@ -230,9 +230,10 @@ static int deliver_batch(watch *w, const struct mmsghdr *msgs, const struct sock
   if (napi_create_buffer(env, total, &data, &args[0]) == napi_ok &&
       napi_create_arraybuffer(env, (size_t)n * sizeof(uint32_t), &ends_data, &ends_buffer) == napi_ok &&
       napi_create_typedarray(env, napi_uint32_array, (size_t)n, ends_buffer, 0, &args[1]) == napi_ok &&
-      (!w->with_source ||
-       (napi_create_arraybuffer(env, (size_t)n * SOURCE_WORDS * sizeof(uint32_t), &sources_data, &sources_buffer) == napi_ok &&
-        napi_create_typedarray(env, napi_uint32_array, (size_t)n * SOURCE_WORDS, sources_buffer, 0, &args[argc++]) == napi_ok)) &&
+      (!w->with_source || (napi_create_arraybuffer(env, (size_t)n * SOURCE_WORDS * sizeof(uint32_t), &sources_data,
+                                                   &sources_buffer) == napi_ok &&
+                           napi_create_typedarray(env, napi_uint32_array, (size_t)n * SOURCE_WORDS, sources_buffer, 0,
+                                                  &args[argc++]) == napi_ok)) &&
       napi_get_reference_value(env, w->on_frame, &fn) == napi_ok && napi_get_undefined(env, &recv) == napi_ok) {
     uint32_t *ends = ends_data;
     size_t at = 0;
@@ -240,7 +241,8 @@ static int deliver_batch(watch *w, const struct mmsghdr *msgs, const struct sock
       if (msgs[i].msg_len > 0) memcpy((unsigned char *)data + at, msgs[i].msg_hdr.msg_iov->iov_base, msgs[i].msg_len);
       at += msgs[i].msg_len;
       ends[i] = (uint32_t)at;
-      if (sources_data != NULL) fill_source((uint32_t *)sources_data + (size_t)i * SOURCE_WORDS, &from[i], msgs[i].msg_hdr.msg_namelen);
+      if (sources_data != NULL)
+        fill_source((uint32_t *)sources_data + (size_t)i * SOURCE_WORDS, &from[i], msgs[i].msg_hdr.msg_namelen);
     }
     if (napi_call_function(env, recv, fn, argc, args, NULL) == napi_ok) ok = 1;
     else after_failed_call(w);
