@@ -23,6 +23,7 @@ static void on_env_teardown(napi_async_cleanup_hook_handle handle, void *arg) {
   st->tearing_down = 1;
   st->teardown = handle;
   while (st->watches != NULL) watch_close(st->watches);
+  echo_teardown(st);
   /* uv_close above removed the fds from epoll synchronously: closing them now deletes the kernel objects
    * (PPP units, PPPoL2TP sessions, L2TP/IP tunnels) a dead worker would otherwise leave behind. */
   for (size_t i = 0; i < st->nowned; i++) close(st->owned[i]);
@@ -159,6 +160,10 @@ NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
       {"watchStart", WatchStart},
       {"watchBatchStart", WatchBatchStart},
       {"udpSocket", UdpSocket},
+      {"echoInit", EchoInit},
+      {"echoAdd", EchoAdd},
+      {"echoRemove", EchoRemove},
+      {"echoStats", EchoStats},
       {"udpConnect", UdpConnect},
       {"sendFrame", SendFrame},
       {"watchStop", WatchStop},

@@ -21,6 +21,8 @@
 #define L2TPN_FRAME_MAX 65535
 
 typedef struct addon_state addon_state;
+typedef struct echo_state echo_state;
+typedef struct echo_entry echo_entry;
 
 typedef struct watch {
   uv_poll_t poll; /* first member: the uv callbacks cast back to the watch */
@@ -51,6 +53,7 @@ struct addon_state {
   size_t nowned, capowned;
   unsigned char frame[L2TPN_FRAME_MAX];
   unsigned char *arena;     /* L2TPN_BATCH_MAX frames for recvmmsg, allocated by the first batch watch */
+  echo_state *echo;         /* echo.c: the LCP echo table, made by echoInit() */
 };
 
 /* Datagrams per recvmmsg() and per JavaScript call of a batch watch. */
@@ -108,6 +111,10 @@ napi_value PppSetNpMode(napi_env env, napi_callback_info info);
 napi_value WatchStart(napi_env env, napi_callback_info info);
 napi_value WatchBatchStart(napi_env env, napi_callback_info info);
 napi_value UdpSocket(napi_env env, napi_callback_info info);
+napi_value EchoInit(napi_env env, napi_callback_info info);
+napi_value EchoAdd(napi_env env, napi_callback_info info);
+napi_value EchoRemove(napi_env env, napi_callback_info info);
+napi_value EchoStats(napi_env env, napi_callback_info info);
 napi_value UdpConnect(napi_env env, napi_callback_info info);
 napi_value SendFrame(napi_env env, napi_callback_info info);
 napi_value WatchStop(napi_env env, napi_callback_info info);
@@ -122,5 +129,9 @@ addon_state *state_of(napi_env env);
 void fd_own(addon_state *st, int fd);
 void fd_disown(addon_state *st, int fd);
 void state_release_if_done(addon_state *st);
+/* echo.c */
+int echo_consume(addon_state *st, int fd, const uint8_t *data, size_t len);
+void echo_teardown(addon_state *st);
+void echo_free(addon_state *st);
 
 #endif

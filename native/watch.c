@@ -44,6 +44,7 @@ void state_release_if_done(addon_state *st) {
     napi_remove_async_cleanup_hook(h); /* lets the env finish exiting */
   }
   if (st->finalized) {
+    echo_free(st);
     free(st->arena);
     free(st);
   }
@@ -217,7 +218,8 @@ static void fill_source(uint32_t *out, const struct sockaddr_storage *from, sock
  * the offset where datagram i ends, and for a watch with sources each sender as SOURCE_WORDS words. Returns 0 when
  * the loop should stop reading this wakeup.
  */
-static int deliver_batch(watch *w, const struct mmsghdr *msgs, const struct sockaddr_storage *from, int n) {
+static int deliver_batch(watch *w, const struct mmsghdr *msgs, const struct sockaddr_storage *from, int n,
+                         const uint8_t *skip) {
   napi_env env = w->st->env;
   napi_handle_scope scope;
   napi_value args[3], fn, recv, ends_buffer, sources_buffer;
@@ -225,24 +227,32 @@ static int deliver_batch(watch *w, const struct mmsghdr *msgs, const struct sock
   size_t argc = 2;
   size_t total = 0;
   int ok = 0;
-  for (int i = 0; i < n; i++) total += msgs[i].msg_len;
+  int kept = 0;
+  for (int i = 0; i < n; i++)
+    if (!skip[i]) {
+      total += msgs[i].msg_len;
+      kept++;
+    }
+  if (kept == 0) return 1; /* all taken by the echo table: nothing for JavaScript */
   if (napi_open_handle_scope(env, &scope) != napi_ok) return 0;
   if (napi_create_buffer(env, total, &data, &args[0]) == napi_ok &&
-      napi_create_arraybuffer(env, (size_t)n * sizeof(uint32_t), &ends_data, &ends_buffer) == napi_ok &&
-      napi_create_typedarray(env, napi_uint32_array, (size_t)n, ends_buffer, 0, &args[1]) == napi_ok &&
-      (!w->with_source || (napi_create_arraybuffer(env, (size_t)n * SOURCE_WORDS * sizeof(uint32_t), &sources_data,
+      napi_create_arraybuffer(env, (size_t)kept * sizeof(uint32_t), &ends_data, &ends_buffer) == napi_ok &&
+      napi_create_typedarray(env, napi_uint32_array, (size_t)kept, ends_buffer, 0, &args[1]) == napi_ok &&
+      (!w->with_source || (napi_create_arraybuffer(env, (size_t)kept * SOURCE_WORDS * sizeof(uint32_t), &sources_data,
                                                    &sources_buffer) == napi_ok &&
-                           napi_create_typedarray(env, napi_uint32_array, (size_t)n * SOURCE_WORDS, sources_buffer, 0,
+                           napi_create_typedarray(env, napi_uint32_array, (size_t)kept * SOURCE_WORDS, sources_buffer, 0,
                                                   &args[argc++]) == napi_ok)) &&
       napi_get_reference_value(env, w->on_frame, &fn) == napi_ok && napi_get_undefined(env, &recv) == napi_ok) {
     uint32_t *ends = ends_data;
     size_t at = 0;
-    for (int i = 0; i < n; i++) {
+    for (int i = 0, k = 0; i < n; i++) {
+      if (skip[i]) continue;
       if (msgs[i].msg_len > 0) memcpy((unsigned char *)data + at, msgs[i].msg_hdr.msg_iov->iov_base, msgs[i].msg_len);
       at += msgs[i].msg_len;
-      ends[i] = (uint32_t)at;
+      ends[k] = (uint32_t)at;
       if (sources_data != NULL)
-        fill_source((uint32_t *)sources_data + (size_t)i * SOURCE_WORDS, &from[i], msgs[i].msg_hdr.msg_namelen);
+        fill_source((uint32_t *)sources_data + (size_t)k * SOURCE_WORDS, &from[i], msgs[i].msg_hdr.msg_namelen);
+      k++;
     }
     if (napi_call_function(env, recv, fn, argc, args, NULL) == napi_ok) ok = 1;
     else after_failed_call(w);
@@ -284,7 +294,11 @@ static void read_batch(watch *w) {
       if (err == EAGAIN || err == EWOULDBLOCK || !deliver_error(w, err, "recvmmsg", 1)) return;
       continue;
     }
-    if (n == 0 || !deliver_batch(w, msgs, from, n)) return;
+    if (n == 0) return;
+    uint8_t skip[L2TPN_BATCH_MAX];
+    for (int i = 0; i < n; i++)
+      skip[i] = (uint8_t)(!w->with_source && echo_consume(st, w->fd, msgs[i].msg_hdr.msg_iov->iov_base, msgs[i].msg_len));
+    if (!deliver_batch(w, msgs, from, n, skip)) return;
     total += n;
     if (n < L2TPN_BATCH_MAX) return;
   }

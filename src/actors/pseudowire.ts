@@ -8,6 +8,7 @@
  * opaque data, written again when the handler calls `stateChanged`), and a restored session gets its
  * handler back from the factory's `restore` with that state (docs/architecture.md "State and restarts").
  */
+import type { EchoOffload } from '../ppp/keepalive.js';
 import type { Refusal } from './tunnel-machine.js';
 import type { SessionData } from './session-messages.js';
 import type { ControlMessage } from '../protocol/index.js';
@@ -27,6 +28,8 @@ export interface PseudowireSession {
   idleSeconds?(): number | undefined;
   /** What `state()` returns changed materially (up, down, renegotiated; not per keepalive): record it again. */
   stateChanged?(): void;
+  /** Userspace sessions on a native tunnel socket: the LCP keepalive can run in the addon (keepalive.ts). */
+  echoOffload?: EchoOffload;
 }
 
 export interface PseudowireHandler {

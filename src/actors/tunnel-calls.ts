@@ -206,6 +206,8 @@ export class TunnelCalls {
         ? { networkUp: (spec: { local?: string; peer?: string; mtu?: number; routes?: string[] }) => this.networkUp(s, spec), idleSeconds: () => s.link?.idleSeconds() }
         : {}),
     };
+    const offload = env.echoOffload?.(this.t, s);
+    if (offload) pw.echoOffload = offload;
     try {
       s.pseudowire = restored?.state !== undefined && factory.restore ? factory.restore(pw, restored.state) : factory(pw);
     } catch (e) {

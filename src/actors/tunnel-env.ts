@@ -4,6 +4,7 @@
  */
 import type { Logger } from 'pino';
 import type { DataPlane, SessionLink } from '../dataplane/types.js';
+import type { EchoOffload } from '../ppp/keepalive.js';
 import type { Clock } from '../transport/clock.js';
 import type { PseudowireFactory } from './pseudowire.js';
 import type { Session } from './session.js';
@@ -35,6 +36,8 @@ export interface TunnelEnv {
   pseudowire?: PseudowireFactory | undefined;
   /** Kernel data plane: the tunnel's socket fd, handed to the kernel when the tunnel is up. */
   socketFd?(t: Tunnel): number | undefined;
+  /** Null data plane on native tunnel sockets: a session's LCP keepalive in the addon (keepalive.ts EchoOffload). */
+  echoOffload?(t: Tunnel, s: Session): EchoOffload | undefined;
   /** Kernel data plane: attach to a session the kernel now carries; its frames go to `onFrame`. */
   openSessionLink?(t: Tunnel, s: Session, onFrame: (frame: Buffer) => void): SessionLink | undefined;
 }

@@ -76,6 +76,7 @@ export class PppEngine implements ProtocolOwner {
         random,
         sendEcho: () => this.sendEchoRequest(),
         dead: () => this.close('echo-timeout', `no reply to ${c.echoFailures ?? 3} LCP Echo-Requests`),
+        ...(c.echoOffload ? { offload: (o) => c.echoOffload!.start({ ...o, magic: this.lcpPolicy.negotiated.magic >>> 0 }) } : {}),
       });
     }
     if (resume) this.restore(resume);

@@ -8,6 +8,16 @@
  */
 import type { Clock, TimerHandle } from '../transport/clock.js';
 
+/**
+ * Someone below the engine that can run a link's keepalive without JavaScript per echo (the native addon, for
+ * sessions carried in userspace on a native tunnel socket): it sends the Echo-Requests with our Magic-Number, takes
+ * the Echo-Replies itself, and calls `dead` once `failures` requests in a row went unanswered. start() returns
+ * undefined when it cannot take this link; the keepalive then runs here as before.
+ */
+export interface EchoOffload {
+  start(o: { magic: number; intervalMs: number; failures: number; firstMs?: number; dead(): void }): { stop(): void } | undefined;
+}
+
 export interface KeepaliveOptions {
   clock: Clock;
   intervalMs: number;
@@ -16,6 +26,8 @@ export interface KeepaliveOptions {
   random: () => number;
   sendEcho(): void;
   dead(): void;
+  /** Hands the keepalive to an EchoOffload (the engine binds our Magic-Number); undefined: not taken. */
+  offload?(o: { intervalMs: number; failures: number; firstMs?: number; dead(): void }): { stop(): void } | undefined;
 }
 
 export class Keepalive {
@@ -25,23 +37,43 @@ export class Keepalive {
   /** The last timer, kept for the Clock to reuse (rearm) so an echo period allocates nothing. */
   private spare: TimerHandle | undefined;
   private readonly onTick = (): void => this.tick();
+  /** Set while an EchoOffload runs this link's keepalive. */
+  private offloaded: { stop(): void } | undefined;
 
   constructor(private readonly o: KeepaliveOptions) {}
 
   get running(): boolean {
-    return this.timer !== undefined;
+    return this.timer !== undefined || this.offloaded !== undefined;
   }
 
   start(restored = false): void {
     if (this.o.intervalMs <= 0) return;
     this.stop();
     this.outstanding = 0;
-    this.arm(restored ? this.o.random() * this.o.intervalMs : this.jittered());
+    const first = restored ? this.o.random() * this.o.intervalMs : undefined;
+    const handle = this.o.offload?.({
+      intervalMs: this.o.intervalMs,
+      failures: this.o.failures,
+      ...(first !== undefined ? { firstMs: Math.round(first) } : {}),
+      dead: () => {
+        if (this.offloaded !== handle) return;
+        this.offloaded = undefined;
+        this.o.dead();
+      },
+    });
+    if (handle) {
+      this.offloaded = handle;
+      return;
+    }
+    this.arm(first ?? this.jittered());
   }
 
   stop(): void {
     if (this.timer) this.o.clock.clearTimeout(this.timer);
     this.timer = undefined;
+    const off = this.offloaded;
+    this.offloaded = undefined;
+    off?.stop();
   }
 
   replied(): void {

@@ -147,6 +147,7 @@ export function pppPseudowire(o: PppPseudowireOptions): PseudowireFactory {
       ...(so.mru !== undefined ? { mru: so.mru } : {}),
       ...(so.echoIntervalMs !== undefined ? { echoIntervalMs: so.echoIntervalMs } : {}),
       ...(so.echoFailures !== undefined ? { echoFailures: so.echoFailures } : {}),
+      ...(pw.echoOffload ? { echoOffload: pw.echoOffload } : {}),
       ...(so.restartMs !== undefined ? { restartMs: so.restartMs } : {}),
       ...(so.maxConfigure !== undefined ? { maxConfigure: so.maxConfigure } : {}),
       ...(so.maxFailure !== undefined ? { maxFailure: so.maxFailure } : {}),

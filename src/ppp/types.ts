@@ -2,6 +2,7 @@
  * The PPP engine's contract with its users: the L2TP session (LNS side), the load generator
  * (subscriber side), AAA (verifier, address pools) and the state store (getState/restore).
  */
+import type { EchoOffload } from './keepalive.js';
 import type { Logger } from 'pino';
 import type { Clock } from '../transport/clock.js';
 import type { AuthClient, AuthProtocolName, AuthResult, AuthServer, CredentialVerifier, SendAuthPacket } from './auth/types.js';
@@ -100,6 +101,8 @@ export interface PppEngineConfig {
   /** LCP Echo-Request period in ms (0: no keepalive; default 30 s) and unanswered requests before down (3). */
   echoIntervalMs?: number;
   echoFailures?: number;
+  /** Runs the LCP echo keepalive below the engine when it can (keepalive.ts EchoOffload). */
+  echoOffload?: EchoOffload;
   ipcp?: boolean;
   ipv6cp?: boolean;
   /** Server: DNS servers offered (RFC 1877), at most two. */

@@ -1,6 +1,7 @@
 /**
  * Management calls a shard answers (the main thread fans out or routes them by tunnel ID).
  */
+import { echoStatsIfUsed } from '../dataplane/kernel/native.js';
 import type { Logger } from 'pino';
 import { Shard, ShardError } from './shard.js';
 import { tunnelInfo } from './views.js';
@@ -101,7 +102,7 @@ export async function handleShardRpc(shard: Shard, method: string, params: unkno
     case 'sessions.match':
       return { count: (ppp?.match((p['selector'] ?? {}) as SessionSelector) ?? []).length };
     case 'stats':
-      return { ...shard.stats, tunnels: shard.tunnels.size, sessions: shard.sessionCount() };
+      return { ...shard.stats, tunnels: shard.tunnels.size, sessions: shard.sessionCount(), ...nativeEchoStats() };
     case 'shutdown':
       await shard.closeAll(typeof p['ms'] === 'number' ? (p['ms'] as number) : 3000);
       shard.flush();
@@ -112,4 +113,10 @@ export async function handleShardRpc(shard: Shard, method: string, params: unkno
     default:
       throw new ShardError(`unknown shard method ${method}`, 'bad-request');
   }
+}
+
+/** LCP keepalives run by the addon in this worker (null data plane, native sockets): l2tpctl stats shows them. */
+function nativeEchoStats(): Record<string, number> {
+  const e = echoStatsIfUsed();
+  return e ? { nativeEchoKeepalives: e.entries, nativeEchoRequestsSent: e.sent, nativeEchoRepliesTaken: e.replies, nativeEchoDeadLinks: e.dead, nativeEchoSendErrors: e.sendErrors } : {};
 }

@@ -21,6 +21,7 @@ import type { Session, SessionRecord } from '../actors/session.js';
 import type { SessionData } from '../actors/session-messages.js';
 import { IdAllocator } from './id-allocator.js';
 import type { Endpoint, IpSocketFactory, SocketFactory, TunnelSocket } from './sockets.js';
+import type { EchoOffload } from '../ppp/keepalive.js';
 import { sessionInfo, tunnelInfo, type SessionInfo, type TunnelInfo } from './views.js';
 import type { TunnelRecord } from './thread-protocol.js';
 import type { TunnelData } from '../actors/handshake.js';
@@ -207,12 +208,36 @@ export class Shard {
       admitCall: () => this.admitCall(),
       events,
       pseudowire: o.pseudowire,
+      ...(o.dataPlane.kind === 'null' ? { echoOffload: (t: Tunnel, s: Session) => this.echoOffload(t, s) } : {}),
       ...(o.dataPlane.kind === 'kernel'
         ? {
             socketFd: (t: Tunnel) => this.sockets.get(t.id)?.fd,
             openSessionLink: (t: Tunnel, s: Session, onFrame: (frame: Buffer) => void) => this.openSessionLink(t, s, onFrame),
           }
         : {}),
+    };
+  }
+
+  /**
+   * Null data plane: a session's LCP keepalive runs in the addon when its frames go out as this worker would send them
+   * (L2TPv2 over a native UDP tunnel socket, no sequencing: tunnel-calls transmitData); otherwise undefined and the
+   * PPP engine keeps it. Looked at when LCP opens, so the peer's IDs are known by then.
+   */
+  private echoOffload(t: Tunnel, s: Session): EchoOffload {
+    return {
+      start: (o) => {
+        const echo = this.sockets.get(t.id)?.echo;
+        if (!echo || t.data.version !== 2 || t.options.encapsulation !== 'udp' || s.link) return undefined;
+        if (t.data.peerTunnelId === 0 || s.data.peerSessionId === 0) return undefined;
+        // The addon's wheel ticks every 100 ms: a shorter period stays with the engine's own keepalive.
+        if (o.intervalMs < 100 || o.intervalMs > 86_400_000 || o.failures > 1000) return undefined;
+        try {
+          return echo.add({ ...o, localTunnelId: t.id, localSessionId: s.localSessionId, peerTunnelId: t.data.peerTunnelId, peerSessionId: s.data.peerSessionId });
+        } catch (e) {
+          this.o.log.warn({ tunnel: t.id, session: s.localSessionId, err: String(e) }, 'LCP echo stays in JavaScript: the addon refused it');
+          return undefined;
+        }
+      },
     };
   }
 

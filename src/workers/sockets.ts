@@ -10,7 +10,7 @@
  */
 import dgram from 'node:dgram';
 import net from 'node:net';
-import { closeFd, nativeAddonStatus, udpSocket, watchBatch, writeFrame } from '../dataplane/kernel/native.js';
+import { closeFd, echoAdd, echoRemove, nativeAddonStatus, udpSocket, watchBatch, writeFrame, type EchoEntryOptions } from '../dataplane/kernel/native.js';
 
 export interface Endpoint {
   address: string;
@@ -23,6 +23,14 @@ export interface TunnelSocket {
   close(): void;
   /** The OS file descriptor (for handing a managed tunnel to the kernel), when known. */
   readonly fd: number | undefined;
+  /** Native sockets: LCP keepalives run in the addon for sessions carried on this socket (TunnelEcho). */
+  readonly echo?: TunnelEcho;
+}
+
+/** One session's LCP keepalive on a tunnel socket, sent and answered without JavaScript (native/echo.c). */
+export interface TunnelEcho {
+  /** The entry as echoAdd takes it (this socket's fd is added), and who hears that the peer went silent. */
+  add(o: Omit<EchoEntryOptions, 'fd'> & { dead(): void }): { stop(): void };
 }
 
 export type PacketHandler = (buf: Buffer, from: Endpoint, via: TunnelSocket) => void;
@@ -142,6 +150,8 @@ export class NativeUdpSocketFactory implements SocketFactory {
     });
     const fd = info.fd;
     let open = true;
+    /** This socket's keepalive entries: gone with it, before its fd number can name another socket. */
+    const echoes = new Set<{ stop(): void }>();
     const ts: TunnelSocket = {
       local: { address: info.address, port: info.port },
       fd,
@@ -155,7 +165,29 @@ export class NativeUdpSocketFactory implements SocketFactory {
       close: () => {
         if (!open) return;
         open = false;
+        for (const e of [...echoes]) e.stop();
         closeFd(fd); // stops the watch first
+      },
+      echo: {
+        add: ({ dead, ...o }) => {
+          let live = true;
+          const handle = {
+            stop: () => {
+              if (!live) return;
+              live = false;
+              echoes.delete(handle);
+              echoRemove(id);
+            },
+          };
+          const id = echoAdd({ fd, ...o }, () => {
+            if (!live) return;
+            live = false; // the addon removed it already
+            echoes.delete(handle);
+            dead();
+          });
+          echoes.add(handle);
+          return handle;
+        },
       },
     };
     const from: Endpoint = Object.freeze({ address: peer.address, port: peer.port });

@@ -294,6 +294,56 @@ describe('PppEngine client ⇄ server', () => {
     expect(t.server.downs[0]?.cause).toBe('echo-timeout');
   });
 
+  it('keepalive offload: handed over with our Magic-Number, no echo sent by the engine, stopped on link down, dead closes it', async () => {
+    const starts: { magic: number; intervalMs: number; failures: number; firstMs?: number }[] = [];
+    let stops = 0;
+    let dead: (() => void) | undefined;
+    const echoOffload = {
+      start: (o: { magic: number; intervalMs: number; failures: number; firstMs?: number; dead(): void }) => {
+        const { dead: d, ...rest } = o;
+        starts.push(rest);
+        dead = d;
+        return { stop: () => void stops++ };
+      },
+    };
+    const t = pair({ server: { echoIntervalMs: 10_000, echoFailures: 4, echoOffload } });
+    t.server.engine.start();
+    t.client.engine.start();
+    await run(t.clock, 2000);
+    await run(t.clock, 60_000, 500);
+    expect(t.server.ups).toHaveLength(1);
+    expect(starts).toEqual([{ magic: t.server.ups[0]!.magic >>> 0, intervalMs: 10_000, failures: 4 }]);
+    expect(t.server.engine.counters.echoRequestsSent).toBe(0);
+    expect(t.wire.filter((w) => w.dir === 's2c' && w.code === PppCode.EchoRequest)).toEqual([]);
+    // The offload says the peer went silent: the engine closes as its own keepalive would have, and stops it once.
+    dead!();
+    await run(t.clock, 10_000, 500);
+    expect(t.server.downs[0]?.cause).toBe('echo-timeout');
+    expect(stops).toBe(0); // a dead offload is already gone: nothing to stop
+  });
+
+  it('keepalive offload is stopped when the link goes down for another reason', async () => {
+    let stops = 0;
+    const t = pair({ server: { echoIntervalMs: 10_000, echoOffload: { start: () => ({ stop: () => void stops++ }) } } });
+    t.server.engine.start();
+    t.client.engine.start();
+    await run(t.clock, 2000);
+    expect(t.server.ups).toHaveLength(1);
+    t.server.engine.close('admin', 'test');
+    await run(t.clock, 10_000, 500);
+    expect(t.server.downs[0]?.cause).toBe('admin');
+    expect(stops).toBe(1);
+  });
+
+  it('keepalive offload refused (start returns undefined): the engine keeps its own', async () => {
+    const t = pair({ server: { echoIntervalMs: 10_000, echoFailures: 3, echoOffload: { start: () => undefined } } });
+    t.server.engine.start();
+    t.client.engine.start();
+    await run(t.clock, 2000);
+    await run(t.clock, 40_000, 500);
+    expect(t.server.engine.counters.echoRequestsSent).toBeGreaterThanOrEqual(3);
+  });
+
   it('restores an Opened session from getState() (JSON) and keeps serving it', async () => {
     const t = pair();
     t.server.engine.start();

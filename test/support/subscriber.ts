@@ -20,6 +20,8 @@ export interface Subscriber {
   closed: string[];
   /** LCP Echo-Requests the LNS sent us, and Echo-Replies it gave to ours. */
   echoes: { requests: number; replies: number };
+  /** While set, the LNS's Echo-Requests are counted but never reach the engine: nothing answers them. */
+  deaf: boolean;
   dial(lns: { address: string; port: number }, local: string, callingNumber?: string): Promise<void>;
   stop(): Promise<void>;
 }
@@ -40,20 +42,25 @@ export function subscriber(o: { user: string; password: string; auth: AuthProtoc
     onUp: (_s, info) => ups.push(info),
     onDown: (_s, r) => downs.push(r),
   });
-  const countEchoes = (frame: Buffer) => {
+  /** Counts LCP echoes; false when the frame is an Echo-Request to withhold (deaf). */
+  const countEchoes = (frame: Buffer): boolean => {
     try {
       const { protocol, payload } = decodeFrame(frame);
-      if (protocol !== PppProtocol.LCP) return;
+      if (protocol !== PppProtocol.LCP) return true;
       const code = decodeControl(payload).code;
-      if (code === PppCode.EchoRequest) echoes.requests++;
-      else if (code === PppCode.EchoReply) echoes.replies++;
+      if (code === PppCode.EchoRequest) {
+        echoes.requests++;
+        return !self.deaf;
+      }
+      if (code === PppCode.EchoReply) echoes.replies++;
     } catch {
       // the engine counts malformed frames itself
     }
+    return true;
   };
   const pseudowire: typeof ppp = (pw) => {
     const h = ppp(pw);
-    return h && { ...h, data: (frame) => (countEchoes(frame), h.data(frame)) };
+    return h && { ...h, data: (frame) => void (countEchoes(frame) && h.data(frame)) };
   };
   const lac = new Shard({
     index: 0, count: 1, clock: systemClock, dataPlane: new NullDataPlane(), log, sockets: new UdpSocketFactory(),
@@ -62,8 +69,8 @@ export function subscriber(o: { user: string; password: string; auth: AuthProtoc
     pseudowire,
     events: { sessionClosed: (s) => closed.push(s.reason ?? 'closed') },
   });
-  return {
-    lac, ups, downs, closed, echoes,
+  const self: Subscriber = {
+    lac, ups, downs, closed, echoes, deaf: false,
     async dial(lns, local, callingNumber = '5550100') {
       const t = await lac.createTunnel({ peer: lns, local: { address: local, port: 0 }, profile: 'default' });
       const end = Date.now() + 10_000;
@@ -75,4 +82,5 @@ export function subscriber(o: { user: string; password: string; auth: AuthProtoc
     },
     stop: () => lac.closeAll(500),
   };
+  return self;
 }

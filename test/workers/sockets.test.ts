@@ -7,7 +7,7 @@ import { readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { until as waitFor } from '../support/daemon.js';
 import { NativeUdpSocketFactory, tunnelSocketFactory, UdpSocketFactory, type Endpoint, type SocketFactory } from '../../src/workers/sockets.js';
-import { closeFd, NativeError, socketPair, udpSocket, watchBatch } from '../../src/dataplane/kernel/native.js';
+import { closeFd, echoStats, NativeError, socketPair, udpSocket, watchBatch } from '../../src/dataplane/kernel/native.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -181,6 +181,32 @@ describe('native tunnel sockets', () => {
       closeFd(a);
       closeFd(b);
     }
+  });
+
+  it('LCP keepalives on the socket: a dead one is gone, its stale stop() leaves a new one alone, close ends them all', async () => {
+    const peer = await peerSocket('127.0.112.16');
+    const f = new NativeUdpSocketFactory();
+    const s = await f.open({ address: '127.0.112.15', port: 0 }, { address: '127.0.112.16', port: peer.address().port }, () => undefined);
+    const got: number[] = []; // peer session IDs of the Echo-Requests the peer saw
+    peer.on('message', (b) => got.push(b.readUInt16BE(4)));
+    const entry = (session: number, dead: () => void) =>
+      s.echo!.add({ localTunnelId: 1, localSessionId: session, peerTunnelId: 2, peerSessionId: session, magic: 9, intervalMs: 100, failures: 1, firstMs: 0, dead });
+    let deaths = 0;
+    const first = entry(10, () => deaths++);
+    await until(() => deaths === 1, 'the silent peer reported dead');
+    const second = entry(11, () => deaths++); // may reuse the first one's id
+    first.stop(); // stale: must not remove the second
+    got.length = 0;
+    await until(() => got.includes(11), 'the second entry still sending');
+    second.stop();
+    const third = entry(12, () => deaths++);
+    s.close(); // takes its keepalives with it
+    const n = got.length;
+    await sleep(400);
+    expect(got.length).toBe(n);
+    third.stop(); // after close: harmless
+    expect(echoStats().entries).toBe(0);
+    peer.close();
   });
 
   it('checks its arguments before any system call', async () => {

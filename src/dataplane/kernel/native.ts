@@ -136,6 +136,10 @@ export interface NativeAddon {
   watchBatchStart(fd: number, onBatch: (data: Buffer, ends: Uint32Array, sources?: Uint32Array) => void, onError?: (err: NativeError) => void, withSource?: boolean): number;
   udpSocket(options: UdpSocketOptions): UdpSocketInfo;
   udpConnect(fd: number, address: string, port: number): void;
+  echoInit(onDead: (ids: Uint32Array) => void): void;
+  echoAdd(options: EchoEntryOptions): number;
+  echoRemove(id: number): void;
+  echoStats(): EchoStats;
   sendFrame(fd: number, frame: Uint8Array | readonly Uint8Array[], address?: string, port?: number): void;
   watchStop(id: number): void;
   watchActive(id: number): boolean;
@@ -340,6 +344,76 @@ export function watchFrom(fd: number, onFrame: (frame: Buffer, source: string | 
 export function watchBatch(fd: number, onBatch: (data: Buffer, ends: Uint32Array) => void, onError?: (err: NativeError) => void): Watch {
   const native = addon();
   return watchHandle(native, fd, native.watchBatchStart(fd, onBatch, onError));
+}
+
+/** One session's LCP keepalive in the addon (native/echo.c). */
+export interface EchoEntryOptions {
+  /** The tunnel's UDP socket (udpSocket), read by a watchBatch in this thread. */
+  fd: number;
+  /** How the peer's data messages name the session (our IDs). */
+  localTunnelId: number;
+  localSessionId: number;
+  /** How ours name it to the peer. */
+  peerTunnelId: number;
+  peerSessionId: number;
+  /** Our LCP Magic-Number. */
+  magic: number;
+  intervalMs: number;
+  /** Unanswered Echo-Requests before the link is dead. */
+  failures: number;
+  /** The first Echo-Request after this long (default: the period, jittered). */
+  firstMs?: number;
+}
+
+export interface EchoStats {
+  entries: number;
+  sent: number;
+  sendErrors: number;
+  replies: number;
+  dead: number;
+}
+
+/** Who hears of each entry whose peer stopped answering (this thread's table). */
+const echoDead = new Map<number, () => void>();
+let echoReady = false;
+
+/**
+ * Hands a session's keepalive to the addon: it sends the Echo-Requests (L2TPv2 data messages on `fd`, no Length, no
+ * sequencing) and takes the Echo-Replies out of the socket's batches before JavaScript sees them. Returns the id.
+ * `onDead` runs once `failures` requests in a row went unanswered; the entry is removed first (its id may then be
+ * given to a new entry: do not echoRemove it again).
+ */
+export function echoAdd(options: EchoEntryOptions, onDead?: () => void): number {
+  const native = addon();
+  if (!echoReady) {
+    native.echoInit((ids) => {
+      for (const id of ids) {
+        const f = echoDead.get(id);
+        echoDead.delete(id);
+        native.echoRemove(id);
+        f?.();
+      }
+    });
+    echoReady = true;
+  }
+  const id = native.echoAdd(options);
+  if (onDead) echoDead.set(id, onDead);
+  return id;
+}
+
+/** Stops a session's keepalive in the addon (idempotent for a live id). */
+export function echoRemove(id: number): void {
+  echoDead.delete(id);
+  addon().echoRemove(id);
+}
+
+export function echoStats(): EchoStats {
+  return addon().echoStats();
+}
+
+/** This thread's echo table counters, or undefined when no keepalive was ever handed to the addon here. */
+export function echoStatsIfUsed(): EchoStats | undefined {
+  return echoReady ? addon().echoStats() : undefined;
 }
 
 /** A datagram's sender, as watchBatchFrom reports it: SOURCE_WORDS words per datagram. */
