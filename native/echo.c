@@ -104,7 +104,10 @@ static void queue_dead(echo_state *e, echo_entry *n) {
   if (e->ndead == e->capdead) {
     uint32_t cap = e->capdead ? e->capdead * 2 : 64;
     uint32_t *grown = realloc(e->dead, cap * sizeof *grown);
-    if (grown == NULL) return; /* reported at the next tick that has memory: the entry stays out of the wheel */
+    if (grown == NULL) {
+      schedule(e, n, ECHO_TICK_MS); /* no memory to note it: tried again at the next tick */
+      return;
+    }
     e->dead = grown;
     e->capdead = cap;
   }
