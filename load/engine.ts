@@ -50,14 +50,13 @@ interface Attempt {
 
 /** A tunnel's socket: its own (automatic source port) or shared by the tunnels of one source address and port. */
 interface TunnelLink {
+  /**
+   * An own socket is connected to the LNS once the tunnel learned the port it answers from
+   * (`sock.connected`): the kernel then keeps the route and the peer's address, and a send names no
+   * destination (measured: a quarter less CPU per datagram sent than an unconnected send).
+   */
   readonly sock: LoadSocket;
   readonly own: boolean;
-  /**
-   * An own socket connected to the LNS once the tunnel learned the port it answers from: the kernel
-   * then keeps the route and the peer's address, and a send names no destination (measured: a
-   * quarter less CPU per datagram sent than an unconnected send).
-   */
-  readonly connected: boolean;
 }
 
 export class LoadEngine implements LacHost {
@@ -104,14 +103,12 @@ export class LoadEngine implements LacHost {
   private lastTick = performance.now();
   private stopping = false;
   private closedRetransmits = 0;
-  private readonly socketIo: 'native' | 'node';
 
   constructor(
     private readonly plan: WorkerPlan,
     private readonly fatal: (message: string) => void,
   ) {
     this.options = plan.options;
-    this.socketIo = plan.options.socketIo;
     this.tunnelBucket = new Bucket(plan.tunnelRate);
     this.callBucket = new Bucket(plan.callRate);
     this.teardownBucket = new Bucket(plan.teardownRate);
@@ -282,18 +279,18 @@ export class LoadEngine implements LacHost {
     const t = new LacTunnel(this, this.allocateTunnelId(), a.plan.index, { ...sock.local }, a.plan.calls);
     this.tunnels.set(t.id, t);
     this.attempts.set(t, a);
-    this.links.set(t, { sock, own: a.plan.port === 0, get connected() { return sock.connected; } });
+    this.links.set(t, { sock, own: a.plan.port === 0 });
     this.firstTunnelAt ??= Date.now();
     t.start();
   }
 
   private socketFor(p: TunnelPlan): Promise<LoadSocket> {
     const family = familyOf(this.options.target.address);
-    if (p.port === 0) return openSocket(family, p.source, 0, this.sink, this.onSendError, this.socketIo);
+    if (p.port === 0) return openSocket(family, p.source, 0, this.sink, this.onSendError, this.options.socketIo);
     const key = `${p.source}|${p.port}`;
     let s = this.sharedSockets.get(key);
     if (!s) {
-      s = openSocket(family, p.source, p.port, this.sink, this.onSendError, this.socketIo);
+      s = openSocket(family, p.source, p.port, this.sink, this.onSendError, this.options.socketIo);
       this.sharedSockets.set(key, s);
     }
     return s;
@@ -341,7 +338,7 @@ export class LoadEngine implements LacHost {
    */
   peerLearned(t: LacTunnel): void {
     const link = this.links.get(t);
-    if (!link || !link.own || link.connected) return;
+    if (!link || !link.own || link.sock.connected) return;
     link.sock.connect(t.peer.port, t.peer.address); // only a saving: if it fails, unconnected sends work as before
   }
 

@@ -227,10 +227,10 @@ export class Shard {
     return {
       start: (o) => {
         const echo = this.sockets.get(t.id)?.echo;
-        if (!echo || t.data.version !== 2 || t.options.encapsulation !== 'udp' || s.link) return undefined;
+        if (!echo || t.data.version !== 2 || t.options.encapsulation !== 'udp') return undefined;
         if (t.data.peerTunnelId === 0 || s.data.peerSessionId === 0) return undefined;
         // The addon's wheel ticks every 100 ms: a shorter period stays with the engine's own keepalive.
-        if (o.intervalMs < 100 || o.intervalMs > 86_400_000 || o.failures > 1000) return undefined;
+        if (o.intervalMs < 100) return undefined;
         try {
           return echo.add({ ...o, localTunnelId: t.id, localSessionId: s.localSessionId, peerTunnelId: t.data.peerTunnelId, peerSessionId: s.data.peerSessionId });
         } catch (e) {

@@ -10,7 +10,7 @@
  */
 import dgram from 'node:dgram';
 import net from 'node:net';
-import { closeFd, echoAdd, echoRemove, nativeAddonStatus, udpSocket, watchBatch, writeFrame, type EchoEntryOptions } from '../dataplane/kernel/native.js';
+import { closeFd, echoAdd, nativeAddonStatus, udpSocket, watchBatch, writeFrame, type EchoEntryOptions, type EchoHandle } from '../dataplane/kernel/native.js';
 
 export interface Endpoint {
   address: string;
@@ -30,7 +30,7 @@ export interface TunnelSocket {
 /** One session's LCP keepalive on a tunnel socket, sent and answered without JavaScript (native/echo.c). */
 export interface TunnelEcho {
   /** The entry as echoAdd takes it (this socket's fd is added), and who hears that the peer went silent. */
-  add(o: Omit<EchoEntryOptions, 'fd'> & { dead(): void }): { stop(): void };
+  add(o: Omit<EchoEntryOptions, 'fd'> & { dead(): void }): EchoHandle;
 }
 
 export type PacketHandler = (buf: Buffer, from: Endpoint, via: TunnelSocket) => void;
@@ -151,7 +151,7 @@ export class NativeUdpSocketFactory implements SocketFactory {
     const fd = info.fd;
     let open = true;
     /** This socket's keepalive entries: gone with it, before its fd number can name another socket. */
-    const echoes = new Set<{ stop(): void }>();
+    const echoes = new Set<EchoHandle>();
     const ts: TunnelSocket = {
       local: { address: info.address, port: info.port },
       fd,
@@ -170,23 +170,17 @@ export class NativeUdpSocketFactory implements SocketFactory {
       },
       echo: {
         add: ({ dead, ...o }) => {
-          let live = true;
-          const handle = {
-            stop: () => {
-              if (!live) return;
-              live = false;
-              echoes.delete(handle);
-              echoRemove(id);
-            },
-          };
-          const id = echoAdd({ fd, ...o }, () => {
-            if (!live) return;
-            live = false; // the addon removed it already
-            echoes.delete(handle);
+          const h: EchoHandle = echoAdd({ fd, ...o }, () => {
+            echoes.delete(h);
             dead();
           });
-          echoes.add(handle);
-          return handle;
+          echoes.add(h);
+          return {
+            stop: () => {
+              echoes.delete(h);
+              h.stop();
+            },
+          };
         },
       },
     };

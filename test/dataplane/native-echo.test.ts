@@ -5,13 +5,13 @@
  */
 import dgram from 'node:dgram';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { closeFd, echoAdd, echoRemove, echoStats, udpSocket, watchBatch } from '../../src/dataplane/kernel/native.js';
+import { closeFd, echoAdd, echoStats, udpSocket, watchBatch, type EchoHandle } from '../../src/dataplane/kernel/native.js';
 import { until as waitFor } from '../support/daemon.js';
 
 const until = (done: () => boolean, what: string, ms = 5_000): Promise<true> => waitFor(() => done() || undefined, ms, what);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-const dead: number[] = [];
+const dead: EchoHandle[] = [];
 let peer: dgram.Socket;
 let sock: { fd: number; port: number };
 const delivered: Buffer[] = [];
@@ -53,7 +53,7 @@ afterAll(() => {
 describe('LCP echo in the addon', () => {
   it('sends Echo-Requests as L2TPv2 data messages, takes the replies before JavaScript, and reports a silent peer', async () => {
     const before = echoStats();
-    const id: number = echoAdd({ fd: sock.fd, localTunnelId: 5, localSessionId: 7, peerTunnelId: 9, peerSessionId: 11, magic: 0x01020304, intervalMs: 200, failures: 3, firstMs: 0 }, () => dead.push(id));
+    const id: EchoHandle = echoAdd({ fd: sock.fd, localTunnelId: 5, localSessionId: 7, peerTunnelId: 9, peerSessionId: 11, magic: 0x01020304, intervalMs: 200, failures: 3, firstMs: 0 }, () => dead.push(id));
     await until(() => requests.length >= 3, 'three Echo-Requests');
     const r = requests[0]!;
     // L2TPv2 data header to the peer's IDs (no Length, no sequencing), FF 03, LCP Echo-Request, length 8, our magic.
@@ -98,7 +98,7 @@ describe('LCP echo in the addon', () => {
     await until(() => echoStats().replies - before.replies >= 150, 'their replies taken');
     expect(dead).toHaveLength(1);
     expect(delivered).toHaveLength(3);
-    for (const id of ids) echoRemove(id);
+    for (const id of ids) id.stop();
     await sleep(150); // one tick may still be in flight
     const n = requests.length;
     await sleep(700);

@@ -373,38 +373,44 @@ export interface EchoStats {
   dead: number;
 }
 
-/** Who hears of each entry whose peer stopped answering (this thread's table). */
-const echoDead = new Map<number, () => void>();
+/** A keepalive in the addon: stop() removes it; idempotent, and harmless once the entry went dead. */
+export interface EchoHandle {
+  stop(): void;
+}
+
+/** This thread's live entries by addon id. The addon reuses the id of a removed entry. */
+const echoEntries = new Map<number, { handle: EchoHandle; onDead: (() => void) | undefined }>();
 let echoReady = false;
 
 /**
  * Hands a session's keepalive to the addon: it sends the Echo-Requests (L2TPv2 data messages on `fd`, no Length, no
- * sequencing) and takes the Echo-Replies out of the socket's batches before JavaScript sees them. Returns the id.
- * `onDead` runs once `failures` requests in a row went unanswered; the entry is removed first (its id may then be
- * given to a new entry: do not echoRemove it again).
+ * sequencing) and takes the Echo-Replies out of the socket's batches before JavaScript sees them. `onDead` runs once
+ * `failures` requests in a row went unanswered; the entry is removed first. A handle acts only on its own entry,
+ * never on a later one that was given the same id.
  */
-export function echoAdd(options: EchoEntryOptions, onDead?: () => void): number {
+export function echoAdd(options: EchoEntryOptions, onDead?: () => void): EchoHandle {
   const native = addon();
   if (!echoReady) {
     native.echoInit((ids) => {
       for (const id of ids) {
-        const f = echoDead.get(id);
-        echoDead.delete(id);
+        const e = echoEntries.get(id);
+        echoEntries.delete(id);
         native.echoRemove(id);
-        f?.();
+        e?.onDead?.();
       }
     });
     echoReady = true;
   }
   const id = native.echoAdd(options);
-  if (onDead) echoDead.set(id, onDead);
-  return id;
-}
-
-/** Stops a session's keepalive in the addon (idempotent for a live id). */
-export function echoRemove(id: number): void {
-  echoDead.delete(id);
-  addon().echoRemove(id);
+  const handle: EchoHandle = {
+    stop: () => {
+      if (echoEntries.get(id)?.handle !== handle) return;
+      echoEntries.delete(id);
+      native.echoRemove(id);
+    },
+  };
+  echoEntries.set(id, { handle, onDead });
+  return handle;
 }
 
 export function echoStats(): EchoStats {
